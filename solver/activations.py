@@ -1,0 +1,95 @@
+"""Activation functions sigma and their derivatives sigma', applied elementwise.
+
+* ``tanh``: sigma(x) = tanh(x), sigma'(x) = 1 - tanh(x)^2.
+* ``relu``: sigma(x) = max(x, 0), sigma'(x) = 1[x > 0].
+* ``smoothrelu`` (reference code, eta = 0.1): relu outside ``|x| < eta``, and
+  ``x^2/(4 eta) + x/2 + eta/4`` inside, which is C^1 at ``x = +-eta``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from solver.errors import ConfigError
+
+__all__ = ["activation", "derivative_from_value", "ETA"]
+
+ETA = 0.1
+
+Pair = tuple[Callable[[np.ndarray], np.ndarray], Callable[[np.ndarray], np.ndarray]]
+
+
+def _tanh(x: np.ndarray) -> np.ndarray:
+    return np.tanh(x)
+
+
+def _tanh_prime(x: np.ndarray) -> np.ndarray:
+    t = np.tanh(x)
+    return 1.0 - t * t
+
+
+def _relu(x: np.ndarray) -> np.ndarray:
+    return np.maximum(x, 0.0)
+
+
+def _relu_prime(x: np.ndarray) -> np.ndarray:
+    return (x > 0.0).astype(x.dtype)
+
+
+def _smoothrelu(x: np.ndarray) -> np.ndarray:
+    inner = x * x / (4.0 * ETA) + 0.5 * x + 0.25 * ETA
+    return np.where(x >= ETA, x, np.where(x <= -ETA, 0.0, inner))
+
+
+def _smoothrelu_prime(x: np.ndarray) -> np.ndarray:
+    inner = x / (2.0 * ETA) + 0.5
+    return np.where(x >= ETA, 1.0, np.where(x <= -ETA, 0.0, inner))
+
+
+_TABLE: dict[str, Pair] = {
+    "tanh": (_tanh, _tanh_prime),
+    "relu": (_relu, _relu_prime),
+    "smoothrelu": (_smoothrelu, _smoothrelu_prime),
+}
+
+
+def activation(name: str) -> Pair:
+    """Return ``(sigma, sigma_prime)`` for ``name`` in ``tanh``, ``relu``, ``smoothrelu``."""
+    try:
+        return _TABLE[name]
+    except KeyError:
+        raise ConfigError(
+            f"`activation` must be one of {', '.join(_TABLE)}; got activation={name!r}."
+        ) from None
+
+
+def _tanh_prime_from_value(s: np.ndarray) -> np.ndarray:
+    return 1.0 - s * s
+
+
+def _relu_prime_from_value(s: np.ndarray) -> np.ndarray:
+    return (s > 0.0).astype(s.dtype)
+
+
+def _smoothrelu_prime_from_value(s: np.ndarray) -> np.ndarray:
+    # inside |x| < eta: s = (x + eta)^2 / (4 eta)  =>  sigma'(x) = (x + eta)/(2 eta) = sqrt(s / eta)
+    return np.where(s >= ETA, 1.0, np.sqrt(np.clip(s, 0.0, ETA) / ETA))
+
+
+_FROM_VALUE = {
+    "tanh": _tanh_prime_from_value,
+    "relu": _relu_prime_from_value,
+    "smoothrelu": _smoothrelu_prime_from_value,
+}
+
+
+def derivative_from_value(name: str) -> Callable[[np.ndarray], np.ndarray]:
+    """``s -> sigma'(x)`` where ``s = sigma(x)``: lets the backward sweep reuse the forward values.
+
+    tanh: ``1 - s^2``; relu: ``1[s > 0]``; smoothrelu: ``1`` for ``s >= eta``,
+    ``sqrt(s / eta)`` for ``0 < s < eta`` and ``0`` for ``s <= 0``.
+    """
+    activation(name)  # validates the name
+    return _FROM_VALUE[name]
