@@ -88,7 +88,8 @@ class NetworkConfig:
             value = getattr(self, name)
             if not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
                 raise ConfigError(
-                    f"`{name}` must be a finite number >= 0; got {name}={value!r}. Use 0 to disable."
+                    f"`{name}` must be a finite number >= 0; got {name}={value!r}. "
+                    "Use 0 to disable."
                 )
 
     @property

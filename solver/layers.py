@@ -74,7 +74,7 @@ def hidden_step_vjp(
 def opening_forward(
     X: np.ndarray, open_K: np.ndarray, open_b: np.ndarray, width: int, name: str
 ) -> np.ndarray:
-    """``Y_0 = sigma(X K_open^T + b_open)``, or ``X`` zero-padded to ``width`` if ``open_K`` is empty."""
+    """``Y_0 = sigma(X K_open^T + b_open)``; ``X`` zero-padded to ``width`` if ``open_K`` is empty."""
     if open_K.shape[0] == 0:
         Y0 = np.zeros((X.shape[0], width))
         Y0[:, : X.shape[1]] = X
@@ -104,7 +104,7 @@ def classifier_loss(
     """Mean softmax cross-entropy of ``z = Y W^T + mu`` and its VJP.
 
     ``loss = mean_i (logsumexp(z_i) - z_{i, y_i})`` computed with the max shift.
-    Returns ``(loss, P_N, dW, dmu)`` with ``dz = (softmax(z) - onehot(y)) / B``,
+    Returns ``(loss, P_N, dW, dmu, z)`` with ``dz = (softmax(z) - onehot(y)) / B``,
     ``P_N = dz W`` ``(B, w)``, ``dW = dz^T Y`` ``(C, w)``, ``dmu = sum_rows dz`` ``(C,)``.
     """
     B = Y.shape[0]
@@ -117,7 +117,7 @@ def classifier_loss(
     dz = e / total
     dz[rows, y] -= 1.0
     dz /= B
-    return loss, dz @ W, dz.T @ Y, dz.sum(axis=0)
+    return loss, dz @ W, dz.T @ Y, dz.sum(axis=0), z
 
 
 def classifier_value(Y: np.ndarray, W: np.ndarray, mu: np.ndarray, y: np.ndarray) -> float:

@@ -47,7 +47,8 @@ class Evaluation:
         gradient: ``dJ/dparams`` (``None`` for objective-only evaluations).
         info: extra figures: ``d_time_scale`` (``dJ/dlambda``), ``layer_steps`` (cost counter),
             and for layer-parallel propagation ``primal_residual``, ``adjoint_residual``,
-            ``modelled_time``.
+            ``modelled_time``; ``scores`` (class scores ``(B, C)`` of the evaluated batch, when
+            the propagation has them at no extra cost).
     """
 
     objective: float
@@ -113,7 +114,7 @@ def evaluate(
         acts[n] = layers.hidden_activation(states[n], params.K[n], params.b[n], act)
         np.multiply(acts[n], h, out=states[n + 1])
         states[n + 1] += states[n]
-    loss, P, dW, dmu = layers.classifier_loss(states[N], params.W, params.mu, y)
+    loss, P, dW, dmu, z = layers.classifier_loss(states[N], params.W, params.mu, y)
     grad = reg_grad
     grad.W += dW
     grad.mu += dmu
@@ -128,7 +129,8 @@ def evaluate(
     dK0, db0 = layers.opening_vjp(X, params.open_K, params.open_b, states[0], P, act)
     grad.open_K += dK0
     grad.open_b += db0
-    return Evaluation(loss + reg, loss, grad, {"d_time_scale": d_lambda, "layer_steps": 2 * N})
+    info = {"d_time_scale": d_lambda, "layer_steps": 2 * N, "scores": z}
+    return Evaluation(loss + reg, loss, grad, info)
 
 
 def objective_and_gradient(
@@ -175,10 +177,19 @@ class Propagation(Protocol):
     """
 
     def evaluate(
-        self, config: NetworkConfig, params: Params, X: np.ndarray, y: np.ndarray, *, gradient: bool
+        self,
+        config: NetworkConfig,
+        params: Params,
+        X: np.ndarray,
+        y: np.ndarray,
+        *,
+        gradient: bool,
+        time_scale: float = 1.0,
     ) -> Evaluation: ...
 
-    def scores(self, config: NetworkConfig, params: Params, X: np.ndarray) -> np.ndarray: ...
+    def scores(
+        self, config: NetworkConfig, params: Params, X: np.ndarray, time_scale: float = 1.0
+    ) -> np.ndarray: ...
 
     def begin_step(self) -> None: ...
 
@@ -188,19 +199,25 @@ class SerialPropagation:
 
     name = "serial"
 
-    def __init__(self, time_scale: float = 1.0) -> None:
-        self.time_scale = time_scale
-
     def evaluate(
-        self, config: NetworkConfig, params: Params, X: np.ndarray, y: np.ndarray, *, gradient: bool
+        self,
+        config: NetworkConfig,
+        params: Params,
+        X: np.ndarray,
+        y: np.ndarray,
+        *,
+        gradient: bool,
+        time_scale: float = 1.0,
     ) -> Evaluation:
         t0 = time.perf_counter()
-        ev = evaluate(config, params, X, y, gradient=gradient, time_scale=self.time_scale)
+        ev = evaluate(config, params, X, y, gradient=gradient, time_scale=time_scale)
         ev.info["modelled_time"] = time.perf_counter() - t0
         return ev
 
-    def scores(self, config: NetworkConfig, params: Params, X: np.ndarray) -> np.ndarray:
-        return scores(config, params, X, time_scale=self.time_scale)
+    def scores(
+        self, config: NetworkConfig, params: Params, X: np.ndarray, time_scale: float = 1.0
+    ) -> np.ndarray:
+        return scores(config, params, X, time_scale=time_scale)
 
     def begin_step(self) -> None:
         """Nothing to warm-start in exact propagation."""

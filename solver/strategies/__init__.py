@@ -1,0 +1,7 @@
+"""Initialisation strategies, by name: ``random`` (+ ``nested``, ``spline``, ``box``)."""
+
+from solver.strategies import random as _random  # noqa: F401  (registers "random")
+from solver.strategies.base import Strategy, make_strategy, register, strategy_names
+from solver.strategies.random import RandomInit
+
+__all__ = ["Strategy", "make_strategy", "register", "strategy_names", "RandomInit"]
