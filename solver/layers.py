@@ -74,7 +74,7 @@ def hidden_step_vjp(
 def opening_forward(
     X: np.ndarray, open_K: np.ndarray, open_b: np.ndarray, width: int, name: str
 ) -> np.ndarray:
-    """``Y_0 = sigma(X K_open^T + b_open)``; ``X`` zero-padded to ``width`` if ``open_K`` is empty."""
+    """``Y_0 = sigma(X K_open^T + b_open)``; ``X`` zero-padded to ``width`` if no ``open_K``."""
     if open_K.shape[0] == 0:
         Y0 = np.zeros((X.shape[0], width))
         Y0[:, : X.shape[1]] = X
