@@ -1,0 +1,237 @@
+"""The one place that knows the solver's API: config dataclasses, strategies, data, ``train``.
+
+Study sections map onto the solver's frozen configuration dataclasses field by field
+(``[training.optimizer]`` -> ``OptimizerConfig(**table)``); the dataclass's own validation error is
+re-raised as a :class:`~sensitivity.errors.SpecError` naming the study file and key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+from collections.abc import Mapping
+from functools import cache
+from typing import Any
+
+from sensitivity.design import DesignPoint
+from sensitivity.errors import SpecError
+from sensitivity.spec import StudySpec
+
+__all__ = [
+    "field_names",
+    "config_class",
+    "TrialConfigs",
+    "build_trial",
+    "load_data",
+    "train_function",
+    "build_data_options",
+    "check_spec",
+]
+
+_CANDIDATES: dict[str, tuple[str, ...]] = {
+    "network": ("solver:NetworkConfig", "solver.config:NetworkConfig"),
+    "optimizer": ("solver:OptimizerConfig", "solver.optim:OptimizerConfig",
+                  "solver.optim.config:OptimizerConfig"),
+    "stop": ("solver:StopConfig", "solver.train:StopConfig", "solver.stop:StopConfig"),
+    "init": ("solver:InitConfig", "solver.init:InitConfig", "solver.init.config:InitConfig"),
+    "parallel": ("solver:ParallelConfig", "solver.mgrit:ParallelConfig",
+                 "solver.mgrit.config:ParallelConfig", "solver.parallel:ParallelConfig"),
+}  # fmt: skip
+_SECTION_KEY = {
+    "network": "problem.network",
+    "optimizer": "training.optimizer",
+    "stop": "training.stop",
+    "init": "training.init",
+    "parallel": "training.parallel",
+    "data": "problem.data",
+}
+
+
+def _resolve(ref: str) -> Any | None:
+    module, _, attr = ref.partition(":")
+    try:
+        mod = importlib.import_module(module)
+    except ImportError:
+        return None
+    return getattr(mod, attr, None)
+
+
+@cache
+def config_class(section: str) -> type | None:
+    """The solver dataclass for ``section`` (``None`` while the solver does not provide it)."""
+    for ref in _CANDIDATES.get(section, ()):
+        cls = _resolve(ref)
+        if cls is not None and dataclasses.is_dataclass(cls):
+            return cls
+    return None
+
+
+def field_names(section: str) -> tuple[str, ...] | None:
+    """Field names of the solver dataclass behind ``section``, or ``None`` if unknown."""
+    cls = config_class(section)
+    return None if cls is None else tuple(f.name for f in dataclasses.fields(cls))
+
+
+@dataclasses.dataclass(frozen=True)
+class TrialConfigs:
+    """Everything ``solver.train`` needs for one design point."""
+
+    network: Any
+    optimizer: Any
+    stop: Any
+    init: Any
+    parallel: Any | None
+    strategy: Any
+    data_options: Mapping[str, Any]
+
+
+def _overrides(spec: StudySpec, point: DesignPoint) -> dict[str, dict[str, tuple[str, Any]]]:
+    """section -> field -> (study key that set it, value)."""
+    out: dict[str, dict[str, tuple[str, Any]]] = {}
+    for p in spec.params_for(point.strategy):
+        value = point.params[p.name]
+        for t in p.targets:
+            sec, _, fld = t.partition(".")
+            out.setdefault(sec, {})[fld] = (f"space.{p.name}", value)
+    return out
+
+
+def _thaw(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _thaw(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return [_thaw(v) for v in value]
+    return value
+
+
+def _construct(spec: StudySpec, section: str, fixed: Mapping, over: dict, extra: dict) -> Any:
+    cls = config_class(section)
+    kwargs = {**extra, **{k: _thaw(v) for k, v in fixed.items()}}
+    kwargs.update({k: _thaw(v) for k, (_, v) in over.items()})
+    if cls is None:
+        raise SpecError(
+            f"{spec.path or spec.name}: `{_SECTION_KEY[section]}` needs the solver's {section} "
+            "configuration, which this installation does not provide. Fix: update the solver."
+        )
+    try:
+        return cls(**kwargs)
+    except (ValueError, TypeError) as err:
+        keys = ", ".join(
+            [f"`{_SECTION_KEY[section]}`"] + sorted({f"`{key}`" for key, _ in over.values()})
+        )
+        raise SpecError(
+            f"{spec.path or spec.name}: {keys}: the solver rejects {cls.__name__}"
+            f"({', '.join(f'{k}={v!r}' for k, v in kwargs.items())}): {err} "
+            "Fix: change the value in the study file."
+        ) from None
+
+
+def _make_strategy(spec: StudySpec, name: str, options: dict[str, Any], over: dict) -> Any:
+    if not options:
+        return name
+    try:
+        mod = importlib.import_module("solver.strategies")
+    except ImportError:
+        mod = None
+    for attr in ("make_strategy", "build_strategy", "get_strategy", "make", "build"):
+        factory = getattr(mod, attr, None) if mod is not None else None
+        if callable(factory):
+            try:
+                return factory(name, **options)
+            except (ValueError, TypeError) as err:
+                keys = ", ".join(
+                    [f"`strategies.{name}`"] + sorted({f"`{k}`" for k, _ in over.values()})
+                )
+                raise SpecError(
+                    f"{spec.path or spec.name}: {keys}: the solver rejects strategy {name!r} "
+                    f"with options {options!r}: {err} Fix: change the options in the study file."
+                ) from None
+    raise SpecError(
+        f"{spec.path or spec.name}: `strategies.{name}` has options {options!r} but the solver "
+        "offers no strategy factory (solver.strategies.make_strategy). Fix: update the solver "
+        "or remove the options."
+    )
+
+
+def build_trial(
+    spec: StudySpec, point: DesignPoint, *, n_features: int, n_classes: int
+) -> TrialConfigs:
+    """Solver configuration objects of one design point.
+
+    Raises:
+        SpecError: a solver dataclass rejects the combination (names file and keys).
+    """
+    over = _overrides(spec, point)
+    network = _construct(
+        spec, "network", spec.network, over.get("network", {}),
+        {"n_features": n_features, "n_classes": n_classes},
+    )  # fmt: skip
+    optimizer = _construct(spec, "optimizer", spec.optimizer, over.get("optimizer", {}), {})
+    stop = _construct(spec, "stop", spec.stop, over.get("stop", {}), {})
+    init = _construct(spec, "init", spec.init, over.get("init", {}), {"seed": point.seed})
+    parallel = None
+    if spec.parallel is not None:
+        parallel = _construct(spec, "parallel", spec.parallel, over.get("parallel", {}), {})
+    options = {k: _thaw(v) for k, v in spec.strategies[point.strategy].items()}
+    options.update({k: v for k, (_, v) in over.get("strategy", {}).items()})
+    strategy = _make_strategy(spec, point.strategy, options, over.get("strategy", {}))
+    return TrialConfigs(
+        network, optimizer, stop, init, parallel, strategy, build_data_options(spec, point)
+    )
+
+
+def build_data_options(spec: StudySpec, point: DesignPoint) -> dict[str, Any]:
+    """Options of ``load_dataset`` for ``point``: ``[problem.data]`` plus ``data.*`` parameters."""
+    options = {k: _thaw(v) for k, v in spec.data.items()}
+    options.update({k: v for k, (_, v) in _overrides(spec, point).get("data", {}).items()})
+    return options
+
+
+_DATA_CACHE: dict[tuple[str, str], Any] = {}
+
+
+def load_data(spec: StudySpec, options: Mapping[str, Any]) -> Any:
+    """``solver.data.load_dataset(spec.dataset, **options)``, cached per process."""
+    key = (spec.dataset, repr(sorted(options.items())))
+    if key not in _DATA_CACHE:
+        try:
+            from solver.data import load_dataset
+        except ImportError as err:
+            raise SpecError(
+                f"{spec.path or spec.name}: `problem.dataset` cannot be loaded: the solver has no "
+                f"data sets ({err}). Fix: update the solver."
+            ) from None
+        try:
+            _DATA_CACHE[key] = load_dataset(spec.dataset, **options)
+        except (ValueError, TypeError) as err:
+            raise SpecError(
+                f"{spec.path or spec.name}: `problem.dataset`/`problem.data`: "
+                f"load_dataset({spec.dataset!r}, {options!r}) failed: {err} "
+                "Fix: correct the data set name or its options."
+            ) from None
+    return _DATA_CACHE[key]
+
+
+def train_function() -> Any:
+    """``solver.train`` (imported lazily so that spec/results/plots work without it)."""
+    try:
+        from solver import train as mod_or_fn
+    except ImportError as err:
+        raise SpecError(f"solver.train is not available ({err}). Fix: update the solver.") from None
+    return getattr(mod_or_fn, "train", mod_or_fn)
+
+
+def check_spec(spec: StudySpec, points: list[DesignPoint]) -> None:
+    """Load the data once and build the configs of every design point (nothing is written).
+
+    Raises:
+        SpecError: the data set or any point's configuration is rejected by the solver.
+    """
+    seen: set[str] = set()
+    for point in points:
+        data = load_data(spec, build_data_options(spec, point))
+        key = repr((point.strategy, sorted(point.params.items())))
+        if key in seen:
+            continue
+        seen.add(key)
+        build_trial(spec, point, n_features=data.n_features, n_classes=data.n_classes)

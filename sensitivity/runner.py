@@ -1,0 +1,216 @@
+"""Workers: claim a trial, train it with a heartbeat, store its outcome; repeat.
+
+A worker exits when no trial is waiting and none is running elsewhere (a running trial of a
+dead worker is failed and re-queued after ``run.grace_period``, and then picked up). SIGINT and
+SIGTERM fail the running trial with a retryable reason, re-queue it and raise
+:class:`~sensitivity.errors.Interrupted`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import optuna
+from optuna.exceptions import UpdateFinishedTrialError
+from optuna.trial import TrialState
+
+from sensitivity.design import DesignPoint, adaptive_slot, decode, distribution
+from sensitivity.errors import Interrupted
+from sensitivity.objective import Outcome, run_trial
+from sensitivity.spec import ParamSpec
+from sensitivity.storage import (
+    ACTIVE,
+    Heartbeat,
+    StudyHandle,
+    fail_stale,
+    fail_trial,
+    harness_lock,
+    requeue,
+    worker_id,
+)
+
+__all__ = ["WorkerReport", "work", "claim", "store_outcome", "signals_interrupt", "suggest"]
+
+
+@dataclass
+class WorkerReport:
+    """What one worker did."""
+
+    trials: int = 0
+    complete: int = 0
+    diverged: int = 0
+    failed: int = 0
+    reasons: list[str] = field(default_factory=list)
+
+
+def suggest(trial: optuna.Trial, p: ParamSpec) -> Any:
+    """Register ``p`` on ``trial`` (fixed for queued trials, sampled otherwise); decoded value."""
+    d = distribution(p)
+    if isinstance(d, optuna.distributions.FloatDistribution):
+        v = trial.suggest_float(p.name, d.low, d.high, log=d.log)
+    elif isinstance(d, optuna.distributions.IntDistribution):
+        v = trial.suggest_int(p.name, d.low, d.high, log=d.log)
+    else:
+        v = trial.suggest_categorical(p.name, d.choices)
+    return decode(p, v)
+
+
+def _register(h: StudyHandle, trial: optuna.Trial, point: DesignPoint) -> DesignPoint:
+    params = {p.name: suggest(trial, p) for p in h.spec.params_for(point.strategy)}
+    trial.suggest_categorical("strategy", list(h.spec.strategies))
+    trial.suggest_categorical("seed", list(h.spec.design.seeds))
+    return DesignPoint(point.index, point.strategy, point.seed, params)
+
+
+def _pop_waiting(h: StudyHandle) -> tuple[optuna.Trial, DesignPoint] | None:
+    for t in h.trials((TrialState.WAITING,)):
+        tid = h.trial_id(t.number)
+        try:
+            if not h.storage.set_trial_state_values(tid, TrialState.RUNNING):
+                continue
+        except UpdateFinishedTrialError:
+            continue
+        if t.user_attrs.get("design_index") is None:  # a trial queued by someone else: skip
+            h.storage.set_trial_state_values(tid, TrialState.FAIL)
+            continue
+        trial = optuna.Trial(h.study, tid)
+        if h.design is not None:
+            return trial, _register(h, trial, h.design[int(t.user_attrs["design_index"])])
+        strategy, seed = t.user_attrs["strategy"], int(t.user_attrs["seed"])
+        return trial, _register(
+            h, trial, DesignPoint(int(t.user_attrs["design_index"]), strategy, seed)
+        )
+    return None
+
+
+def _ask_adaptive(h: StudyHandle) -> tuple[optuna.Trial, DesignPoint] | None:
+    """Next slot of a tpe design: queue its strategy/seed, pop it, let TPE sample the rest."""
+    with harness_lock(h.spec):
+        trials = h.trials()
+        taken = {
+            int(t.user_attrs["design_index"])
+            for t in trials
+            if t.state in ACTIVE and t.user_attrs.get("design_index") is not None
+        }
+        free = [i for i in range(h.total) if i not in taken]
+        if not free:
+            return None
+        idx = free[0]
+        strategy, seed = adaptive_slot(h.spec, idx)
+        h.study.enqueue_trial(
+            {"strategy": strategy, "seed": seed},
+            user_attrs={"design_index": idx, "strategy": strategy, "seed": seed,
+                        "attempt": sum(t.user_attrs.get("design_index") == idx for t in trials),
+                        "retry_of": None},
+        )  # fmt: skip
+        return _pop_waiting(h)
+
+
+def claim(h: StudyHandle) -> tuple[optuna.Trial, DesignPoint] | None:
+    """Claim the next trial: a queued one, or (tpe) a new slot. ``None`` when nothing is left."""
+    got = _pop_waiting(h)
+    if got is None and h.design is None:
+        got = _ask_adaptive(h)
+    if got is not None:
+        got[0].set_user_attr("worker", worker_id())
+        got[0].set_user_attr("heartbeat", time.time())
+    return got
+
+
+def store_outcome(h: StudyHandle, trial: optuna.Trial, outcome: Outcome) -> bool:
+    """Write record and curve, then tell Optuna. False if the trial was failed meanwhile
+    (e.g. declared stale) -- its retry then stands and this result is dropped."""
+    try:
+        trial.set_user_attr("status", outcome.record["status"])
+        trial.set_user_attr("reason", outcome.record["reason"])
+        trial.set_user_attr("record", outcome.record)
+        trial.set_user_attr("curve", outcome.curve)
+        if outcome.failed:
+            h.study.tell(trial, state=TrialState.FAIL)
+        else:
+            h.study.tell(trial, outcome.value)
+    except UpdateFinishedTrialError:
+        return False
+    except RuntimeError as err:  # optuna raises RuntimeError telling an already finished trial
+        if "finished" in str(err).lower() or "not updatable" in str(err).lower():
+            return False
+        raise
+    if outcome.failed:
+        requeue(h, h.trials()[trial.number])
+    return True
+
+
+@contextlib.contextmanager
+def signals_interrupt() -> Iterator[None]:
+    """Turn SIGINT/SIGTERM into :class:`Interrupted` while inside (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        raise Interrupted(signum)
+
+    old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+
+
+def work(
+    h: StudyHandle,
+    *,
+    max_trials: int | None = None,
+    comm: Any | None = None,
+    on_trial: Callable[[DesignPoint, Outcome], None] | None = None,
+    wait_for_others: bool = True,
+    train: Callable[..., Any] | None = None,
+) -> WorkerReport:
+    """Run trials until the design is done (or ``max_trials`` were run by this worker).
+
+    Raises:
+        Interrupted: on SIGINT/SIGTERM, after failing and re-queueing the running trial.
+    """
+    report = WorkerReport()
+    poll = min(1.0, h.spec.run.heartbeat_interval)
+    with signals_interrupt():
+        while max_trials is None or report.trials < max_trials:
+            fail_stale(h)
+            got = claim(h)
+            if got is None:
+                if wait_for_others and h.trials((TrialState.RUNNING,)):
+                    time.sleep(poll)
+                    continue
+                break
+            trial, point = got
+            try:
+                with Heartbeat(h, trial._trial_id):
+                    outcome = run_trial(h.spec, point, comm=comm, train=train)
+                store_outcome(h, trial, outcome)
+            except (Interrupted, KeyboardInterrupt) as err:
+                signum = getattr(err, "signum", signal.SIGINT)
+                fail_trial(
+                    h,
+                    h.trials()[trial.number],
+                    f"interrupted by {signal.Signals(signum).name} (retryable)",
+                )
+                raise Interrupted(signum) from None
+            report.trials += 1
+            status = outcome.record["status"]
+            if status == "complete":
+                report.complete += 1
+            elif status == "diverged":
+                report.diverged += 1
+            else:
+                report.failed += 1
+                report.reasons.append(str(outcome.record["reason"]))
+            if on_trial is not None:
+                on_trial(point, outcome)
+    return report
