@@ -87,7 +87,15 @@ def load_arrays(
             arrays[f"y_{part}"] = _integer_labels(arrays[f"y_{part}"], f"y_{part}", source)
             _check_rows(arrays[f"X_{part}"], arrays[f"y_{part}"], f"X_{part}", f"y_{part}", source)
         meta |= {"split": "file"}
-    if relabel:
+    if not relabel:
+        for k in ("y_train", "y_val"):
+            if arrays[k].size and arrays[k].min() < 0:
+                raise DataError(
+                    f"arrays file {source!r}: labels must be >= 0 (0-based classes); "
+                    f"`{k}` has {int(arrays[k].min())}. Pass relabel=True to map the "
+                    "distinct label values to 0..C-1."
+                )
+    else:
         values = np.unique(np.concatenate([arrays["y_train"], arrays["y_val"]]))
         for k in ("y_train", "y_val"):
             arrays[k] = np.searchsorted(values, arrays[k]).astype(np.int64)
