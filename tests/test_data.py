@@ -52,6 +52,8 @@ def test_dataset_properties_dtypes_and_immutability() -> None:
         ds.X_train[0, 0] = 5.0
     with pytest.raises(TypeError):
         ds.meta["seed"] = 1  # type: ignore[index]
+    assert repr(ds) == "Dataset(name='tiny', n_train=4, n_val=2, n_features=2, n_classes=3)"
+    assert ds == ds and ds != _tiny() and len({ds, ds}) == 1
 
 
 def test_dataset_copies_caller_arrays() -> None:

@@ -23,7 +23,7 @@ from solver.errors import ConfigError, DataError
 __all__ = ["Dataset", "check_width"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Dataset:
     """Training and validation samples of one classification problem.
 
@@ -35,6 +35,8 @@ class Dataset:
         y_val: ``(n_val,)`` int64 labels in ``[0, n_classes)``.
         n_classes: number of classes ``C >= 2``.
         meta: how the set was built; ``meta["source"]``, when present, is quoted in errors.
+
+    Equality and hashing are by identity (``eq=False``): arrays have no single truth value.
 
     Raises:
         DataError: inconsistent shapes, non-finite features, non-integer or out-of-range labels.
@@ -76,6 +78,12 @@ class Dataset:
         object.__setattr__(self, "y_train", y_train)
         object.__setattr__(self, "y_val", y_val)
         object.__setattr__(self, "meta", MappingProxyType(dict(self.meta)))
+
+    def __repr__(self) -> str:
+        return (
+            f"Dataset(name={self.name!r}, n_train={self.n_train}, n_val={self.n_val}, "
+            f"n_features={self.n_features}, n_classes={self.n_classes})"
+        )
 
     @property
     def n_features(self) -> int:
