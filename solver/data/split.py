@@ -111,7 +111,7 @@ def stratified_split(
         raise DataError(
             f"{source}: too few samples of a class for a stratified split with n_train={n_train}, "
             f"n_val={n_val}: every class needs >= {lo_val + lo_train} samples; got {bad}. "
-            "Remove that class or give explicit index files."
+            "Lower `n_train`/`n_val`, drop that class, or supply the split yourself."
         )
     v = _apportion(n_val, counts, np.full_like(counts, lo_val), counts - lo_train)
     t = _apportion(n_train, counts, np.full_like(counts, lo_train), counts - v)
@@ -121,9 +121,9 @@ def stratified_split(
         perm = rng.permutation(np.flatnonzero(y == c))
         val.append(perm[:vc])
         train.append(perm[vc : vc + tc])
-    return np.sort(np.concatenate(train)).astype(np.int64), np.sort(np.concatenate(val)).astype(
-        np.int64
-    )
+    train_idx = np.sort(np.concatenate(train)).astype(np.int64)
+    val_idx = np.sort(np.concatenate(val)).astype(np.int64)
+    return train_idx, val_idx
 
 
 def _apportion(total: int, weights: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
