@@ -204,6 +204,8 @@ def test_load_peaks_errors() -> None:
         load_peaks(grid_size=1)
     with pytest.raises(ConfigError, match="`n_train_per_class` must be an integer >= 1"):
         load_peaks(n_train_per_class=0)
+    with pytest.raises(ConfigError, match=r"`seed` must be an integer >= 0; got '1'"):
+        load_peaks(seed="1")  # type: ignore[arg-type]
     with pytest.raises(DataError, match="class 1 has no grid point"):
         load_peaks(grid_size=2)
 

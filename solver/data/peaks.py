@@ -29,6 +29,7 @@ import numpy as np
 
 from solver.data._io import read_text_matrix
 from solver.data.dataset import Dataset
+from solver.data.split import check_seed
 from solver.errors import ConfigError, DataError
 
 __all__ = [
@@ -131,7 +132,7 @@ def load_peaks(
             raise ConfigError(f"`{option}` must be an integer >= {low}; got {value!r}.")
     grid = peaks_grid(grid_size)
     labels = peaks_labels(grid, grid_size)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed))
     members = []
     for c in range(N_PEAKS_CLASSES):
         idx = np.flatnonzero(labels == c)

@@ -18,7 +18,14 @@ import numpy as np
 
 from solver.errors import ConfigError, DataError
 
-__all__ = ["resolve_size", "split_sizes", "stratified_split"]
+__all__ = ["check_seed", "resolve_size", "split_sizes", "stratified_split"]
+
+
+def check_seed(seed: object) -> int:
+    """Return ``seed`` as an int; raise ConfigError unless it is an integer >= 0."""
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ConfigError(f"`seed` must be an integer >= 0; got {seed!r}.")
+    return int(seed)
 
 
 def resolve_size(value: int | float, n_total: int, *, option: str) -> int:
@@ -115,7 +122,7 @@ def stratified_split(
         )
     v = _apportion(n_val, counts, np.full_like(counts, lo_val), counts - lo_train)
     t = _apportion(n_train, counts, np.full_like(counts, lo_train), counts - v)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed))
     train, val = [], []
     for c, vc, tc in zip(classes, v, t, strict=True):
         perm = rng.permutation(np.flatnonzero(y == c))
