@@ -7,9 +7,11 @@ A study file says everything needed to rerun a study::
                     [problem.network] fields of ``NetworkConfig``
     [training.optimizer | .stop | .init | .parallel]   fields of the solver's config dataclasses
     [strategies.<name>]   one table per strategy to compare, its options
-    [space.<param>]       what varies: a range (low/high/log/int/steps), a choice (values) or a
-                          fixed value (value), written into ``target`` (e.g. "optimizer.learning_rate")
-    [design]        kind (grid | random | lhs | sobol | halton | tpe), points, seeds (list or count)
+    [space.<param>]       what varies: a range (low/high/log/int/steps), a choice (values)
+                          or a fixed value (value), written into ``target``
+                          (e.g. "optimizer.learning_rate")
+    [design]        kind (grid | random | lhs | sobol | halton | tpe), points,
+                    seeds (list or count)
     [metric]        name (val_acc | time_to_target), target accuracy, clock (wall | modelled)
     [run]           retries, heartbeat_interval, grace_period, storage URL, results_dir
 

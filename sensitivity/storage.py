@@ -230,8 +230,8 @@ def point_of(h: StudyHandle, t: FrozenTrial) -> DesignPoint:
         return h.design[idx]
     from sensitivity.design import decode
 
-    params = {p.name: decode(p, t.params[p.name]) for p in h.spec.params_for(t.user_attrs["strategy"])
-              if p.name in t.params}  # fmt: skip
+    applicable = h.spec.params_for(t.user_attrs["strategy"])
+    params = {p.name: decode(p, t.params[p.name]) for p in applicable if p.name in t.params}
     return DesignPoint(idx, t.user_attrs["strategy"], int(t.user_attrs["seed"]), params)
 
 

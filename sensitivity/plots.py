@@ -1,0 +1,149 @@
+"""Renderers: draw the frames of :mod:`sensitivity.plot_data` (matplotlib + seaborn).
+
+Every function takes a tidy frame and returns a :class:`matplotlib.figure.Figure`; nothing here
+computes a statistic. :func:`save` writes PNG and PDF.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+import matplotlib.ticker
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import seaborn as sns  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from sensitivity.plot_data import label_of  # noqa: E402
+
+__all__ = [
+    "render_heatmap",
+    "render_seed_spread",
+    "render_ecdf",
+    "render_runtime_accuracy",
+    "render_importance",
+    "save",
+]
+
+_RC = {"font.size": 10, "axes.titlesize": 11, "axes.labelsize": 10, "legend.fontsize": 9}
+
+
+def _fmt(v: object) -> str:
+    if isinstance(v, float | np.floating):
+        return f"{v:.2g}" if (v != 0 and (abs(v) < 1e-2 or abs(v) >= 1e3)) else f"{v:.3g}"
+    return str(v)
+
+
+def render_heatmap(
+    data: pd.DataFrame, *, x: str, y: str, metric_label: str = "validation accuracy"
+) -> Figure:
+    """One heatmap panel per strategy of ``value`` over ``x`` (columns) by ``y`` (rows)."""
+    strategies = list(dict.fromkeys(data["strategy"]))
+    n = max(len(strategies), 1)
+    with plt.rc_context(_RC):
+        fig, axes = plt.subplots(1, n, figsize=(3.6 * n + 0.8, 3.4), squeeze=False,
+                                 constrained_layout=True)  # fmt: skip
+        vmin = float(np.nanmin(data["value"])) if len(data) else 0.0
+        vmax = float(np.nanmax(data["value"])) if len(data) else 1.0
+        for i, (ax, s) in enumerate(zip(axes[0], strategies, strict=False)):
+            grid = data[data["strategy"] == s].pivot_table(index=y, columns=x, values="value")
+            grid = grid.sort_index(ascending=False)
+            sns.heatmap(
+                grid, ax=ax, vmin=vmin, vmax=vmax, cmap="viridis", annot=grid.size <= 64,
+                fmt=".2f", cbar=i == n - 1, cbar_kws={"label": metric_label},
+                xticklabels=[_fmt(v) for v in grid.columns],
+                yticklabels=[_fmt(v) for v in grid.index],
+            )  # fmt: skip
+            ax.set_title(str(s))
+            ax.set_xlabel(label_of(x))
+            ax.set_ylabel(label_of(y) if i == 0 else "")
+        fig.suptitle(f"Median {metric_label} over seeds")
+    return fig
+
+
+def render_seed_spread(
+    data: pd.DataFrame, *, x: str, metric_label: str = "validation accuracy"
+) -> Figure:
+    """Box plot (quartiles) plus every seed as a dot, over ``x``, coloured by strategy."""
+    d = data.copy()
+    d[x] = d[x].map(_fmt)
+    order = [_fmt(v) for v in sorted(data[x].dropna().unique())]
+    with plt.rc_context(_RC):
+        fig, ax = plt.subplots(figsize=(max(4.5, 1.1 * len(order) + 2), 3.6),
+                               constrained_layout=True)  # fmt: skip
+        sns.boxplot(d, x=x, y="value", hue="strategy", order=order, ax=ax, fliersize=0,
+                    boxprops={"alpha": 0.45})  # fmt: skip
+        sns.stripplot(d, x=x, y="value", hue="strategy", order=order, ax=ax, dodge=True,
+                      size=3.5, alpha=0.9, legend=False, jitter=0.15)  # fmt: skip
+        ax.set_xlabel(label_of(x))
+        ax.set_ylabel(metric_label)
+        ax.set_title(f"Spread over seeds of the final {metric_label}")
+    return fig
+
+
+def render_ecdf(data: pd.DataFrame, *, metric_label: str = "validation accuracy") -> Figure:
+    """Empirical CDF of the final metric, one step curve per strategy."""
+    with plt.rc_context(_RC):
+        fig, ax = plt.subplots(figsize=(4.8, 3.6), constrained_layout=True)
+        for s, g in data.groupby("strategy", sort=True):
+            ax.step(np.r_[g["value"].min(), g["value"]], np.r_[0.0, g["fraction"]], where="post",
+                    label=f"{s} (n={len(g)})")  # fmt: skip
+        ax.set_xlabel(f"final {metric_label}")
+        ax.set_ylabel("fraction of runs")
+        ax.set_ylim(0, 1.02)
+        ax.set_title(f"ECDF of the final {metric_label}")
+        ax.legend(loc="upper left")
+    return fig
+
+
+def render_runtime_accuracy(
+    panels: dict[str, pd.DataFrame], *, metric_label: str = "validation accuracy"
+) -> Figure:
+    """Median (line) and IQR (band) of the accuracy reached by time t; one panel per clock."""
+    titles = {"wall": "wall time [s]", "modelled": "modelled parallel time [s]"}
+    with plt.rc_context(_RC):
+        fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 3.6), squeeze=False,
+                                 constrained_layout=True, sharey=True)  # fmt: skip
+        palette = sns.color_palette()
+        for ax, (clock, data) in zip(axes[0], panels.items(), strict=True):
+            for i, (s, g) in enumerate(data.groupby("strategy", sort=True)):
+                c = palette[i % len(palette)]
+                ax.plot(g["time"], g["median"], color=c, label=f"{s} (median)")
+                ax.fill_between(g["time"], g["q25"], g["q75"], color=c, alpha=0.25, lw=0,
+                                label=f"{s} (IQR)")  # fmt: skip
+            ax.set_xscale("log")
+            ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+            ax.set_xlabel(titles.get(clock, clock))
+            ax.set_title(f"Accuracy vs {titles.get(clock, clock).split(' [')[0]}")
+        axes[0][0].set_ylabel(metric_label)
+        axes[0][0].legend(loc="lower right")
+    return fig
+
+
+def render_importance(data: pd.DataFrame, *, evaluator: str) -> Figure:
+    """Horizontal bars of normalised parameter importance."""
+    with plt.rc_context(_RC):
+        fig, ax = plt.subplots(figsize=(4.8, 0.45 * max(len(data), 2) + 1.4),
+                               constrained_layout=True)  # fmt: skip
+        d = data.sort_values("importance")
+        ax.barh([label_of(p) for p in d["param"]], d["importance"], color=sns.color_palette()[0])
+        ax.set_xlabel(f"importance ({evaluator})")
+        ax.set_title("Hyperparameter importance")
+        ax.set_xlim(0, max(1.0, float(d["importance"].max()) if len(d) else 1.0))
+    return fig
+
+
+def save(fig: Figure, directory: str | Path, name: str) -> list[Path]:
+    """Write ``<name>.png`` (200 dpi) and ``<name>.pdf``; close the figure."""
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / f"{name}.png", out / f"{name}.pdf"]
+    fig.savefig(paths[0], dpi=200)
+    fig.savefig(paths[1], metadata={"CreationDate": None})
+    plt.close(fig)
+    return paths
