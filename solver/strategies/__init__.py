@@ -2,6 +2,17 @@
 
 from solver.strategies import random as _random  # noqa: F401  (registers "random")
 from solver.strategies.base import Strategy, make_strategy, register, strategy_names
+from solver.strategies.nested import NestedIteration
 from solver.strategies.random import RandomInit
+from solver.strategies.spline import SplineControls, SplineStrategy
 
-__all__ = ["Strategy", "make_strategy", "register", "strategy_names", "RandomInit"]
+__all__ = [
+    "Strategy",
+    "make_strategy",
+    "register",
+    "strategy_names",
+    "RandomInit",
+    "NestedIteration",
+    "SplineStrategy",
+    "SplineControls",
+]
