@@ -1,0 +1,24 @@
+"""Layer partition over ranks, communicators (serial, threads; MPI in :mod:`.mpi`), virtual clock.
+
+mpi4py is imported only by :mod:`solver.parallel.mpi`; import it explicitly when needed.
+"""
+
+from solver.parallel.abort import abort_on_error, aborting
+from solver.parallel.channel import Channel
+from solver.parallel.clock import CostModel, VirtualClock
+from solver.parallel.comm import Communicator, SerialComm
+from solver.parallel.layout import LayerLayout
+from solver.parallel.threads import ThreadComm, run_ranks
+
+__all__ = [
+    "Channel",
+    "Communicator",
+    "CostModel",
+    "LayerLayout",
+    "SerialComm",
+    "ThreadComm",
+    "VirtualClock",
+    "abort_on_error",
+    "aborting",
+    "run_ranks",
+]

@@ -1,0 +1,72 @@
+"""MPI implementation of :class:`~solver.parallel.comm.Communicator` (the only mpi4py import).
+
+All point-to-point traffic uses the upper-case, buffer-based mpi4py calls (``Isend``/``Irecv``
+on float64 arrays); nothing on the hot path is pickled.  :func:`world` is the single place that
+touches ``COMM_WORLD``; library code receives the communicator as an argument.
+"""
+
+from __future__ import annotations
+
+from typing import NoReturn
+
+import numpy as np
+
+from solver.errors import ParallelError
+from solver.parallel.comm import Communicator, ReduceOp, Request, _check_buffer
+
+try:  # pragma: no cover - exercised only where mpi4py is installed
+    from mpi4py import MPI
+except ImportError as exc:  # pragma: no cover
+    raise ParallelError(
+        "`solver.parallel.mpi` needs mpi4py; it is not importable "
+        f"({exc}). Fix: install the `mpi` extra (pip install -e '.[mpi]') or use SerialComm."
+    ) from exc
+
+__all__ = ["MPIComm", "world"]
+
+_OPS = {"sum": MPI.SUM, "max": MPI.MAX, "min": MPI.MIN}
+
+
+class MPIComm(Communicator):
+    """Wrap an mpi4py communicator (``MPIComm(MPI.COMM_WORLD)`` or a split of it)."""
+
+    def __init__(self, comm: MPI.Comm) -> None:
+        self._comm = comm
+        self.rank = comm.Get_rank()
+        self.size = comm.Get_size()
+
+    @property
+    def mpi_comm(self) -> MPI.Comm:
+        """The wrapped mpi4py communicator."""
+        return self._comm
+
+    def isend(self, buf: np.ndarray, dest: int, tag: int) -> Request:
+        _check_buffer(buf, "buf")
+        return self._comm.Isend([buf, MPI.DOUBLE], dest=dest, tag=tag)
+
+    def irecv(self, buf: np.ndarray, source: int, tag: int) -> Request:
+        _check_buffer(buf, "buf")
+        return self._comm.Irecv([buf, MPI.DOUBLE], source=source, tag=tag)
+
+    def allreduce(self, value: np.ndarray, op: ReduceOp = "sum") -> np.ndarray:
+        send = np.ascontiguousarray(value, dtype=np.float64)
+        recv = np.empty_like(send)
+        self._comm.Allreduce([send, MPI.DOUBLE], [recv, MPI.DOUBLE], op=_OPS[op])
+        return recv
+
+    def bcast(self, buf: np.ndarray, root: int = 0) -> np.ndarray:
+        out = np.array(buf, dtype=np.float64, copy=True, order="C")
+        self._comm.Bcast([out, MPI.DOUBLE], root=root)
+        return out
+
+    def barrier(self) -> None:
+        self._comm.Barrier()
+
+    def abort(self, code: int = 1) -> NoReturn:
+        self._comm.Abort(code)
+        raise SystemExit(code)  # not reached: Abort terminates the process
+
+
+def world() -> MPIComm:
+    """``MPIComm(MPI.COMM_WORLD)``; for scripts and the command line only."""
+    return MPIComm(MPI.COMM_WORLD)
