@@ -1,0 +1,232 @@
+"""Study set-up and local execution: validate, create/resume, queue the design, run workers.
+
+``prepare`` is the only step that writes the design: under the host lock it validates every
+design point against the solver (before anything is written), creates or re-opens the study,
+queues the points that have no waiting, running or complete trial, and records the resolved
+study with versions and the command line in ``results/<study>/resolved.json``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import platform
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sensitivity import bridge
+from sensitivity.design import make_design
+from sensitivity.errors import Interrupted, StudyError
+from sensitivity.runner import WorkerReport, work
+from sensitivity.spec import StudySpec
+from sensitivity.storage import (
+    StudyHandle,
+    counts,
+    design_fingerprint,
+    fail_stale,
+    harness_lock,
+    open_study,
+    sync_design,
+)
+
+__all__ = ["prepare", "run_local", "coverage", "versions"]
+
+
+def versions() -> dict[str, str]:
+    """Versions of Python, the key libraries and the project's git commit (if any)."""
+    import numpy
+    import optuna
+    import pandas
+
+    out = {
+        "python": platform.python_version(),
+        "numpy": numpy.__version__,
+        "optuna": optuna.__version__,
+        "pandas": pandas.__version__,
+        "platform": platform.platform(),
+    }
+    try:
+        root = Path(__file__).resolve().parent.parent
+        commit = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
+            timeout=5, check=False,
+        ).stdout.strip()  # fmt: skip
+        if commit:
+            out["git_commit"] = commit
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return out
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "items"):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _write_resolved(spec: StudySpec, h: StudyHandle, argv: list[str], workers: int) -> None:
+    path = spec.results_path / "resolved.json"
+    meta: dict[str, Any] = {}
+    if path.exists():
+        try:
+            meta = json.loads(path.read_text())
+        except json.JSONDecodeError:
+            meta = {}
+    runs = list(meta.get("runs", []))
+    runs.append(
+        {
+            "time": datetime.now(UTC).isoformat(timespec="seconds"),
+            "argv": argv,
+            "cwd": os.getcwd(),
+            "host": platform.node(),
+            "workers": workers,
+            "versions": versions(),
+        }
+    )
+    meta = {
+        "name": spec.name,
+        "study_file": str(spec.path.resolve()) if spec.path else None,
+        "fingerprint": design_fingerprint(spec),
+        "design_kind": spec.design.kind,
+        "design_total": h.total,
+        "metric": spec.metric.name,
+        "target": spec.metric.target,
+        "storage": spec.run.storage or str(spec.results_path / "journal.log"),
+        "spec": _plain(spec.raw),
+        "runs": runs,
+    }
+    path.write_text(json.dumps(meta, indent=2, default=str) + "\n", encoding="utf-8")
+    if h.design is not None:
+        names = [p.name for p in spec.space]
+        with open(spec.results_path / "design.csv", "w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            w.writerow(["design_index", "strategy", "seed"] + names)
+            for pt in h.design:
+                w.writerow([pt.index, pt.strategy, pt.seed] + [pt.params.get(n, "") for n in names])
+
+
+def prepare(
+    spec: StudySpec, *, storage: str | None = None, argv: list[str] | None = None, workers: int = 1
+) -> StudyHandle:
+    """Validate, create or resume the study, queue missing design points, save resolved study.
+
+    Raises:
+        SpecError: a design point's configuration is rejected by the solver (nothing written).
+        StorageError: the storage holds a different design under this name.
+    """
+    if spec.design.kind != "tpe":
+        bridge.check_spec(spec, make_design(spec))
+    else:
+        from sensitivity.design import DesignPoint, adaptive_slot
+
+        pts = []
+        for i in range(min(len(spec.strategies) * len(spec.design.seeds), spec.design.points or 1)):
+            s, seed = adaptive_slot(spec, i)
+            pts.append(
+                DesignPoint(i, s, seed, {p.name: p.from_unit(0.5) for p in spec.params_for(s)})
+            )
+        bridge.check_spec(spec, pts)
+    with harness_lock(spec):
+        h = open_study(spec, url=storage)
+        fail_stale(h)
+        sync_design(h)
+        _write_resolved(spec, h, argv or sys.argv, workers)
+    return h
+
+
+def coverage(h: StudyHandle) -> dict[str, dict[str, tuple[int, int]]]:
+    """Design coverage: for ``strategy`` and each parameter, value -> (done, total) points."""
+    trials = h.trials()
+    done_idx = {
+        int(t.user_attrs["design_index"])
+        for t in trials
+        if t.state.name == "COMPLETE" and t.user_attrs.get("design_index") is not None
+    }
+    out: dict[str, dict[str, tuple[int, int]]] = {}
+    if h.design is None:
+        for t in trials:
+            if t.user_attrs.get("design_index") is None:
+                continue
+            d, n = out.setdefault("strategy", {}).get(t.user_attrs["strategy"], (0, 0))
+            out["strategy"][t.user_attrs["strategy"]] = (d + (t.state.name == "COMPLETE"), n + 1)
+        return out
+    for pt in h.design:
+        fields = {"strategy": pt.strategy, "seed": pt.seed} | dict(pt.params)
+        for k, v in fields.items():
+            label = json.dumps(_plain(v)) if isinstance(v, list | tuple | dict) else f"{v:.4g}" \
+                if isinstance(v, float) else str(v)  # fmt: skip
+            d, n = out.setdefault(k, {}).get(label, (0, 0))
+            out[k][label] = (d + (pt.index in done_idx), n + 1)
+    return out
+
+
+def run_local(
+    spec: StudySpec,
+    h: StudyHandle,
+    *,
+    workers: int,
+    storage: str | None = None,
+    extra_args: list[str] | None = None,
+    on_progress: Callable[[dict[str, int]], None] | None = None,
+    max_trials: int | None = None,
+) -> WorkerReport:
+    """Run the design with ``workers`` local processes (1: in this process).
+
+    Raises:
+        Interrupted: SIGINT/SIGTERM (children are sent SIGTERM and waited for).
+        StudyError: a worker process failed.
+    """
+    if workers <= 1:
+
+        def tick(*_: object) -> None:
+            if on_progress is not None:
+                on_progress(counts(h))
+
+        tick()
+        report = work(h, on_trial=tick, max_trials=max_trials)
+        tick()
+        return report
+    cmd = [sys.executable, "-m", "sensitivity", "worker", str(spec.path), "--quiet"]
+    cmd += ["--results-dir", spec.run.results_dir]
+    if storage:
+        cmd += ["--storage", storage]
+    cmd += extra_args or []
+    procs = [subprocess.Popen(cmd) for _ in range(workers)]
+    interrupted: Interrupted | None = None
+
+    def forward(signum: int, frame: Any) -> None:
+        raise Interrupted(signum)
+
+    old = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        while any(p.poll() is None for p in procs):
+            if on_progress is not None:
+                on_progress(counts(h))
+            time.sleep(0.5)
+    except Interrupted as err:
+        interrupted = err
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in procs:
+            p.wait()
+    finally:
+        for s, handler in old.items():
+            signal.signal(s, handler)
+    if on_progress is not None:
+        on_progress(counts(h))
+    if interrupted is not None:
+        raise interrupted
+    bad = [p.returncode for p in procs if p.returncode != 0]
+    if bad:
+        raise StudyError(f"{len(bad)} of {workers} worker processes failed (exit codes {bad})")
+    return WorkerReport()
