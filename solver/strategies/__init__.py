@@ -2,6 +2,7 @@
 
 from solver.strategies import random as _random  # noqa: F401  (registers "random")
 from solver.strategies.base import Strategy, make_strategy, register, strategy_names
+from solver.strategies.box import BoxStrategy
 from solver.strategies.nested import NestedIteration
 from solver.strategies.random import RandomInit
 from solver.strategies.spline import SplineControls, SplineStrategy
@@ -15,4 +16,5 @@ __all__ = [
     "NestedIteration",
     "SplineStrategy",
     "SplineControls",
+    "BoxStrategy",
 ]
