@@ -4,7 +4,8 @@ Trial steps ``alpha_k = alpha_0 rho^k``, ``k = 0 .. max_tries-1``; the first ``a
 
     f(x + alpha_k d) <= f(x) + c1 alpha_k g.d
 
-is accepted. A non-finite trial objective counts as a failed trial (backtrack).
+is accepted. A non-finite trial objective counts as a failed trial (backtrack); numpy overflow
+and invalid-value warnings are silenced during trials.
 """
 
 from __future__ import annotations
@@ -56,7 +57,8 @@ def backtracking_armijo(
     for k in range(max_tries):
         if k > 0:
             alpha *= factor
-        trial_value = float(value(x + alpha * direction))
+        with np.errstate(over="ignore", invalid="ignore"):
+            trial_value = float(value(x + alpha * direction))
         if math.isfinite(trial_value) and trial_value <= f + c1 * alpha * slope:
             return ArmijoResult(True, alpha, trial_value, k + 1)
     return ArmijoResult(False, alpha, trial_value, max_tries)
