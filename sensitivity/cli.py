@@ -62,9 +62,10 @@ def _cmd_run(args: argparse.Namespace, *, join_only: bool) -> int:
             h = open_study(spec, url=args.storage, create=False, salt=os.getpid())
             work(h, max_trials=args.max_trials, on_trial=lambda *_: progress(counts(h)))
         else:
-            h = prepare(spec, storage=args.storage, argv=argv, workers=args.workers)
+            workers = args.workers or spec.run.workers
+            h = prepare(spec, storage=args.storage, argv=argv, workers=workers)
             run_local(
-                spec, h, workers=args.workers, storage=args.storage, on_progress=progress,
+                spec, h, workers=workers, storage=args.storage, on_progress=progress,
                 max_trials=args.max_trials,
             )  # fmt: skip
     finally:
@@ -164,7 +165,9 @@ def build_parser() -> argparse.ArgumentParser:
         )  # fmt: skip
         common(sp, "study file (studies/<name>.toml)")
         if not join:
-            sp.add_argument("--workers", type=int, default=1, help="local worker processes")
+            sp.add_argument(
+                "--workers", type=int, help="local worker processes (default: [run] workers)"
+            )
         sp.add_argument("--ranks-per-trial", type=int, help="MPI: ranks per trial group (mpiexec)")
         sp.add_argument("--max-trials", type=int, help="stop this process after N trials")
         sp.add_argument("--quiet", action="store_true", help="no progress output")
@@ -191,7 +194,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     args.argv = argv
-    if getattr(args, "workers", 1) is not None and getattr(args, "workers", 1) < 1:
+    if getattr(args, "workers", None) is not None and args.workers < 1:
         print("sensitivity: error: `--workers` must be >= 1", file=sys.stderr)
         return 2
     try:

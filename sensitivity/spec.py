@@ -13,7 +13,8 @@ A study file says everything needed to rerun a study::
     [design]        kind (grid | random | lhs | sobol | halton | tpe), points,
                     seeds (list or count)
     [metric]        name (val_acc | time_to_target), target accuracy, clock (wall | modelled)
-    [run]           retries, heartbeat_interval, grace_period, storage URL, results_dir
+    [run]           retries, heartbeat_interval, grace_period, storage URL, results_dir,
+                    workers (default local worker processes of ``run``)
 
 Every problem raises :class:`~sensitivity.errors.SpecError` naming the file, the key, the value
 and a fix, before anything is written. Field names of the solver sections are checked against the
@@ -142,6 +143,7 @@ class RunSpec:
     grace_period: float = 60.0
     storage: str | None = None
     results_dir: str = "results"
+    workers: int = 1
 
 
 @dataclass(frozen=True)
@@ -237,6 +239,14 @@ def _freeze(value: Any) -> Any:
         return MappingProxyType({k: _freeze(v) for k, v in value.items()})
     if isinstance(value, list):
         return tuple(_freeze(v) for v in value)
+    return value
+
+
+def _thaw(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _thaw(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return [_thaw(v) for v in value]
     return value
 
 
@@ -468,7 +478,9 @@ def _parse_metric(ctx: _Ctx, doc: dict) -> MetricSpec:
 
 def _parse_run(ctx: _Ctx, doc: dict) -> RunSpec:
     ctx.no_unknown(
-        doc, ("retries", "heartbeat_interval", "grace_period", "storage", "results_dir"), "run"
+        doc,
+        ("retries", "heartbeat_interval", "grace_period", "storage", "results_dir", "workers"),
+        "run",
     )
     retries = ctx.typed(doc, "retries", "run", (int,), 2, "an integer >= 0")
     if retries < 0:
@@ -486,7 +498,10 @@ def _parse_run(ctx: _Ctx, doc: dict) -> RunSpec:
         )
     storage = ctx.typed(doc, "storage", "run", (str,), None, "an Optuna storage URL")
     results_dir = ctx.typed(doc, "results_dir", "run", (str,), "results", "a directory")
-    return RunSpec(retries, float(hb), float(grace), storage, results_dir)
+    workers = ctx.typed(doc, "workers", "run", (int,), 1, "an integer >= 1")
+    if workers < 1:
+        raise ctx.fail("run.workers", "must be >= 1", workers, "use workers = 2")
+    return RunSpec(retries, float(hb), float(grace), storage, results_dir, workers)
 
 
 def parse_spec(doc: Mapping[str, Any], *, source: str = "<study>", path: Path | None = None):
@@ -496,13 +511,13 @@ def parse_spec(doc: Mapping[str, Any], *, source: str = "<study>", path: Path | 
         SpecError: naming ``source``, the key, the value and a fix.
     """
     ctx = _Ctx(source)
-    doc = dict(doc)
+    doc = _thaw(doc)
     ctx.no_unknown(
         doc, ("study", "problem", "training", "strategies", "space", "design", "metric", "run"), ""
     )
     study = ctx.table(doc, "study", "")
     ctx.no_unknown(study, ("name", "description", "regenerates"), "study")
-    default_name = path.stem if path is not None else None
+    default_name = path.stem if path is not None else Path(source).stem.strip("<>") or "study"
     name = ctx.typed(study, "name", "study", (str,), default_name, "a string")
     if not name or not all(c.isalnum() or c in "-_." for c in name):
         raise ctx.fail(
