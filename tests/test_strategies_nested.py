@@ -59,7 +59,10 @@ def test_mgrit_schedule_check_names_level_and_suggests_a_schedule():
     check_parallel_schedule((16, 32, 64), _FakeMGRIT(), None)
     with pytest.raises(
         ConfigError,
-        match="level 0 .*n_layers=8 .*2 coarse intervals, fewer than the 4 ranks.*use layers=\\[16, 32, 64\\]",
+        match=(
+            "level 0 .*n_layers=8 .*2 coarse intervals, fewer than the 4 ranks"
+            ".*use layers=\\[16, 32, 64\\]"
+        ),
     ):
         check_parallel_schedule((8, 16, 32, 64), _FakeMGRIT(), None)
     with pytest.raises(ConfigError, match="n_layers=18 is not divisible by the fine coarsening"):
