@@ -6,6 +6,7 @@ computes a statistic. :func:`save` writes PNG and PDF.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import matplotlib
@@ -76,8 +77,11 @@ def render_seed_spread(
     with plt.rc_context(_RC):
         fig, ax = plt.subplots(figsize=(max(4.5, 1.1 * len(order) + 2), 3.6),
                                constrained_layout=True)  # fmt: skip
-        sns.boxplot(d, x=x, y="value", hue="strategy", order=order, ax=ax, fliersize=0,
-                    boxprops={"alpha": 0.45})  # fmt: skip
+        with warnings.catch_warnings():  # seaborn 0.13 passes matplotlib's deprecated `vert`
+            warnings.simplefilter("ignore", DeprecationWarning)
+            warnings.simplefilter("ignore", PendingDeprecationWarning)
+            sns.boxplot(d, x=x, y="value", hue="strategy", order=order, ax=ax, fliersize=0,
+                        boxprops={"alpha": 0.45})  # fmt: skip
         sns.stripplot(d, x=x, y="value", hue="strategy", order=order, ax=ax, dodge=True,
                       size=3.5, alpha=0.9, legend=False, jitter=0.15)  # fmt: skip
         ax.set_xlabel(label_of(x))

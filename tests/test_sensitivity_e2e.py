@@ -1,0 +1,82 @@
+"""End to end: TOML -> storage -> DataFrames -> figure files; idempotent reruns; divergence."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+from test_sensitivity_common import write_study
+
+from sensitivity.cli import main
+from sensitivity.objective import CURVE_COLUMNS
+from sensitivity.results import TRIAL_COLUMNS, export, load
+
+
+def test_six_trial_study_end_to_end(tmp_path: Path) -> None:
+    study = write_study(tmp_path)
+    assert main(["run", str(study), "--quiet"]) == 0
+    rdir = tmp_path / "results" / "tiny"
+    assert (rdir / "journal.log").exists()
+    resolved = json.loads((rdir / "resolved.json").read_text())
+    assert resolved["design_total"] == 6
+    assert resolved["runs"][0]["argv"][:2] == ["sensitivity", "run"]
+    assert {"python", "numpy", "optuna"} <= set(resolved["runs"][0]["versions"])
+
+    res = load(rdir)
+    t = res.trials
+    assert list(t.columns) == list(TRIAL_COLUMNS) + ["param_learning_rate", "param_init_scale"]
+    assert len(t) == 6 and t["counted"].all()
+    assert sorted(t["design_index"].tolist()) == list(range(6))
+    assert (t["state"] == "COMPLETE").all() and (t["status"] == "complete").all()
+    assert t["val_acc"].dtype == "float64" and t["n_params"].dtype == "Int64"
+    assert t["strategy"].dtype == "string" and t["reached_target"].dtype == "boolean"
+    assert set(t["param_learning_rate"]) == {0.001, 0.01, 0.1}
+    assert ((t["val_acc"] >= 0) & (t["val_acc"] <= 1)).all()
+    assert (t["value"] == t["val_acc"]).all()
+    # reached_target agrees with the curve and time_to_target is the first hit
+    c = res.curves
+    assert list(c.columns) == ["trial", "strategy", "seed", "param_learning_rate",
+                               "param_init_scale", *CURVE_COLUMNS]  # fmt: skip
+    assert c.groupby("trial").size().eq(16).all()  # iterations 0..15
+    for _, row in t.iterrows():
+        curve = c[c["trial"] == row["trial"]]
+        hits = curve[curve["val_acc"] >= 0.3]
+        assert bool(row["reached_target"]) == (len(hits) > 0)
+        if len(hits):
+            assert row["time_to_target_wall"] == hits.iloc[0]["wall_time"]
+
+    paths = export(res, tmp_path / "export")
+    back = pd.read_parquet(tmp_path / "export" / "trials.parquet")
+    assert len(paths) == 4 and back.shape == t.shape
+    assert pd.read_csv(tmp_path / "export" / "curves.csv").shape == c.shape
+
+    figdir = tmp_path / "figs"
+    assert main(["figures", str(study), "--out", str(figdir)]) == 0
+    for name in ("robustness_heatmap", "seed_spread", "accuracy_ecdf", "runtime_to_accuracy",
+                 "param_importance"):  # fmt: skip
+        for ext in ("png", "pdf"):
+            f = figdir / f"{name}.{ext}"
+            assert f.exists() and f.stat().st_size > 1000, f
+    index = (figdir / "INDEX.md").read_text()
+    assert "python -m sensitivity figures" in index and "robustness_heatmap.png" in index
+
+    # a second run is idempotent: no new trials
+    assert main(["run", str(study), "--quiet"]) == 0
+    assert len(load(rdir).trials) == 6
+    assert main(["status", str(study)]) == 0
+
+
+def test_diverging_trials_are_recorded_not_fatal(tmp_path: Path) -> None:
+    study = write_study(
+        tmp_path, name="div", optimizer="sgd", activation="relu", learning_rates="[0.01, 1e8]",
+        scales="[10.0]", iterations=20,
+    )  # fmt: skip
+    assert main(["run", str(study), "--quiet"]) == 0
+    t = load(tmp_path / "results" / "div").trials.set_index("param_learning_rate")
+    assert t.loc[1e8, "status"] == "diverged"
+    assert t.loc[1e8, "solver_status"] == "diverged"
+    assert t.loc[1e8, "state"] == "COMPLETE"  # data, queryable; the study went on
+    assert t.loc[1e8, "value"] == 0.0  # worst accuracy for the optimiser's view
+    assert "non-finite" in t.loc[1e8, "reason"]
+    assert t.loc[0.01, "status"] == "complete"

@@ -1,0 +1,96 @@
+"""Storage under concurrency: 4 workers, a killed worker, SIGTERM; no lost or duplicate trial."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+from test_sensitivity_common import REPO, write_study
+
+from sensitivity.cli import main
+from sensitivity.results import load
+from sensitivity.session import prepare
+from sensitivity.spec import load_spec
+from sensitivity.storage import open_study
+
+
+def _exactly_one_complete_per_point(rdir: Path, total: int) -> None:
+    t = load(rdir).trials
+    complete = t[t["state"] == "COMPLETE"]
+    assert sorted(complete["design_index"].tolist()) == list(range(total))  # none lost, no dup
+    assert not t["state"].isin(["RUNNING", "WAITING"]).any()
+
+
+def _worker(study: Path) -> subprocess.Popen:
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    return subprocess.Popen(
+        [sys.executable, "-m", "sensitivity", "worker", str(study), "--quiet"], cwd=REPO, env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
+def _wait_running(study: Path, proc: subprocess.Popen, timeout: float = 60) -> int:
+    """Number of a trial the worker is running (after its first heartbeat attribute)."""
+    h = open_study(load_spec(study), create=False)
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        running = [t for t in h.trials() if t.state.name == "RUNNING" and "worker" in t.user_attrs]
+        if running:
+            return running[0].number
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.05)
+    raise AssertionError("worker never started a trial")
+
+
+def test_four_concurrent_workers_on_default_storage(tmp_path: Path) -> None:
+    study = write_study(tmp_path, iterations=300, learning_rates="[0.001, 0.003, 0.01, 0.03]",
+                        scales="[0.01, 0.1, 1.0]")  # fmt: skip
+    assert main(["run", str(study), "--workers", "4", "--quiet"]) == 0
+    rdir = tmp_path / "results" / "tiny"
+    _exactly_one_complete_per_point(rdir, 12)
+    t = load(rdir).trials
+    assert len(t) == 12  # no spurious extra trials
+    assert t["worker"].nunique() >= 2  # several processes really shared the design
+
+
+def test_resume_after_killed_worker(tmp_path: Path) -> None:
+    study = write_study(tmp_path, iterations=4000, learning_rates="[0.001, 0.01]",
+                        scales="[0.1]", heartbeat=0.2, grace=1.5)  # fmt: skip
+    prepare(load_spec(study))
+    proc = _worker(study)
+    number = _wait_running(study, proc)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    h = open_study(load_spec(study), create=False)
+    assert h.trials()[number].state.name == "RUNNING"  # left behind by the dead worker
+    assert main(["run", str(study), "--quiet"]) == 0  # waits out the grace period, re-runs
+    rdir = tmp_path / "results" / "tiny"
+    _exactly_one_complete_per_point(rdir, 2)
+    t = load(rdir).trials.set_index("trial")
+    assert t.loc[number, "state"] == "FAIL"
+    assert "stale" in t.loc[number, "reason"]
+    retry = t[t["design_index"] == t.loc[number, "design_index"]]
+    assert Counter(retry["state"]) == Counter({"FAIL": 1, "COMPLETE": 1})
+
+
+def test_sigterm_fails_running_trial_as_retryable(tmp_path: Path) -> None:
+    study = write_study(tmp_path, iterations=4000, learning_rates="[0.01]", scales="[0.1]")
+    prepare(load_spec(study))
+    proc = _worker(study)
+    number = _wait_running(study, proc)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 128 + signal.SIGTERM, err
+    assert "Traceback" not in err
+    h = open_study(load_spec(study), create=False)
+    trials = h.trials()
+    assert trials[number].state.name == "FAIL"
+    assert "interrupted by SIGTERM (retryable)" in trials[number].user_attrs["reason"]
+    waiting = [t for t in trials if t.state.name == "WAITING"]
+    assert [t.user_attrs["design_index"] for t in waiting] == [0]
+    assert waiting[0].user_attrs["retry_of"] == number
