@@ -103,7 +103,7 @@ def test_reset_policy_clears_memory_on_bad_curvature():
     opt.step(x0 + [0.0, 1.0], 2.0, g0 + [0.0, 2.0], value)  # good pair
     assert len(opt.pairs) == 1
     opt.step(x0 + [1.0, 1.0], 2.0, g0 + [-1.0, 2.0], value)  # s.y = -1 < 0
-    assert opt.pairs == [] and opt.n_pairs_skipped == 1
+    assert opt.pairs == [] and opt.n_bad_curvature == 1
 
 
 def test_accepted_steps_satisfy_armijo():
@@ -138,14 +138,38 @@ def test_bad_curvature_pair_is_skipped_and_good_pair_kept():
     opt.step(x0, 1.0, g0, value)
     # s = (1, 0), y = (-1, 0): s.y < 0 -> skipped
     opt.step(x0 + [1.0, 0.0], 4.0, g0 - [1.0, 0.0], value)
-    assert opt.n_pairs_skipped == 1 and opt.pairs == []
+    assert opt.n_bad_curvature == 1 and opt.pairs == []
     # s = (0, 1), y = (0, 2): s.y > 0 -> kept
     opt.step(x0 + [1.0, 1.0], 5.0, g0 + [-1.0, 2.0], value)
-    assert opt.n_pairs_skipped == 1 and len(opt.pairs) == 1
+    assert opt.n_bad_curvature == 1 and len(opt.pairs) == 1
     s, y, rho = opt.pairs[0]
     np.testing.assert_array_equal(s, [0.0, 1.0])
     np.testing.assert_array_equal(y, [0.0, 2.0])
     assert rho == 0.5
+
+
+def test_keep_policy_stores_bad_pair_and_falls_back_to_steepest_descent():
+    """Reference behaviour: no curvature test; a non-descent direction resets to -g."""
+    opt = LBFGS(OptimizerConfig(bad_curvature="keep", learning_rate=1e-3))
+
+    def value(z):
+        return float(z @ z)
+
+    x0, g0 = np.array([1.0, 0.0]), np.array([2.0, 0.0])
+    opt.step(x0, 1.0, g0, value)
+    # s = (1, 0), y = (-1, 0): s.y = -1 is kept; H = gamma (...) gives an ascent direction
+    x1, g1 = x0 + [1.0, 0.0], g0 - [1.0, 0.0]
+    info = opt.step(x1, 4.0, g1, value)
+    assert opt.n_bad_curvature == 1 and opt.n_resets == 1 and opt.pairs == []
+    np.testing.assert_allclose(info.x_new, x1 - info.step_size * g1)
+
+
+@pytest.mark.parametrize("start", [(-1.2, 1.0), (2.0, -1.0)])
+def test_keep_policy_converges_on_rosenbrock(start):
+    opt = make_optimizer(OptimizerConfig(bad_curvature="keep"))
+    x, _, gnorm = run(opt, rosenbrock, np.array(start), 1000, grad_tol=1e-8)
+    assert gnorm < 1e-8
+    np.testing.assert_allclose(x, [1.0, 1.0], atol=1e-7)
 
 
 def test_memory_is_bounded():
@@ -337,7 +361,7 @@ def test_factory_and_line_search_defaults():
         ({"memory": 0}, r"`memory` must be a positive integer; got memory=0"),
         ({"ls_max_tries": 2.5}, r"`ls_max_tries` must be a positive integer"),
         ({"batch_size": 0}, r"`batch_size` must be a positive integer; got batch_size=0"),
-        ({"bad_curvature": "damp"}, r"`bad_curvature` must be 'skip' or 'reset'"),
+        ({"bad_curvature": "damp"}, r"`bad_curvature` must be 'skip', 'reset' or 'keep'"),
         ({"ls_fail": "retry"}, r"`ls_fail` must be 'take_last' or 'reject'"),
         ({"name": "adam", "line_search": True}, r"`line_search` is not available for name='adam'"),
         ({"name": "sgd", "momentum": 0.0, "nesterov": True}, r"`nesterov=True` needs momentum > 0"),

@@ -31,7 +31,9 @@ class OptimizerConfig:
         curvature_eps: an L-BFGS pair ``(s, y)`` is skipped when
             ``s.y <= curvature_eps * |s| |y|`` (bad curvature).
         bad_curvature: on a bad-curvature pair, ``"skip"`` drops the pair and keeps the
-            memory; ``"reset"`` also clears the memory (the next direction is ``-g``). With
+            memory; ``"reset"`` also clears the memory (the next direction is ``-g``);
+            ``"keep"`` stores it anyway, as the reference code does (it has no curvature test;
+            a non-descent direction then triggers the steepest-descent reset). With
             Armijo-only backtracking, ``"skip"`` can stall on a stale, badly scaled memory
             (Rosenbrock from (-1.2, 1): 673 iterations to |g| < 1e-8 against 41 with
             ``"reset"``).
@@ -56,7 +58,7 @@ class OptimizerConfig:
     eps: float = 1e-8
     memory: int = 10
     curvature_eps: float = 1e-10
-    bad_curvature: Literal["skip", "reset"] = "skip"
+    bad_curvature: Literal["skip", "reset", "keep"] = "skip"
     line_search: bool | None = None
     ls_factor: float = 0.5
     ls_max_tries: int = 20
@@ -93,9 +95,9 @@ class OptimizerConfig:
                 "direction in general); got line_search=True. Use name='sgd' or 'lbfgs', or "
                 "line_search=None."
             )
-        if self.bad_curvature not in ("skip", "reset"):
+        if self.bad_curvature not in ("skip", "reset", "keep"):
             raise ConfigError(
-                f"`bad_curvature` must be 'skip' or 'reset'; got "
+                f"`bad_curvature` must be 'skip', 'reset' or 'keep'; got "
                 f"bad_curvature={self.bad_curvature!r}."
             )
         if self.ls_fail not in ("take_last", "reject"):

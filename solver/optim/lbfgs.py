@@ -4,13 +4,14 @@ Direction ``d = -H g`` from the two-loop recursion over the last ``m`` pairs
 ``s_i = x_{i+1} - x_i``, ``y_i = g_{i+1} - g_i`` (``rho_i = 1 / s_i.y_i``)::
 
     q = g;  for i = newest..oldest:  a_i = rho_i s_i.q;  q -= a_i y_i
-    r = gamma q,  gamma = s.y / y.y of the newest pair (1 without pairs)
+    r = gamma q,  gamma = s.y / y.y of the newest pair (1 without pairs; y.y = 0 read as 1)
     for i = oldest..newest:  b = rho_i y_i.r;  r += (a_i - b) s_i
     d = -r
 
 A pair is formed at the next :meth:`step` call from ``(x, g)`` against the previous call's
-``(x, g)`` and skipped when ``s.y <= curvature_eps |s| |y|`` (no pair when ``s = 0``); with
-``bad_curvature="reset"`` the memory is then cleared as well.
+``(x, g)`` (no pair when ``s = 0``). A pair with bad curvature, ``s.y <= curvature_eps |s| |y|``,
+is skipped (``bad_curvature="skip"``), skipped and the memory cleared (``"reset"``), or kept
+like the reference code does (``"keep"``, with ``s.y = 0`` read as 1).
 If ``g.d >= 0`` (not a descent direction) the memory is cleared and ``d = -g``.
 """
 
@@ -38,8 +39,8 @@ def two_loop_direction(
         q -= a * y
         alphas.append(a)
     if pairs:
-        s, y, _ = pairs[-1]
-        q *= float(s @ y) / float(y @ y)
+        _, y, rho = pairs[-1]
+        q *= (1.0 / rho) / (float(y @ y) or 1.0)
     for (s, y, rho), a in zip(pairs, reversed(alphas), strict=True):
         b = rho * float(y @ q)
         q += (a - b) * s
@@ -49,7 +50,8 @@ def two_loop_direction(
 class LBFGS(Optimizer):
     """L-BFGS with memory ``config.memory``; see the module docstring.
 
-    Counters: ``n_pairs_skipped`` (bad curvature), ``n_resets`` (non-descent directions).
+    Counters: ``n_bad_curvature`` (pairs failing the curvature test), ``n_resets``
+    (non-descent directions replaced by ``-g``).
     """
 
     def __init__(self, config: OptimizerConfig) -> None:
@@ -64,7 +66,7 @@ class LBFGS(Optimizer):
     def _reset_impl(self) -> None:
         self._pairs: deque[tuple[np.ndarray, np.ndarray, float]] = deque(maxlen=self.config.memory)
         self._prev: tuple[np.ndarray, np.ndarray] | None = None
-        self.n_pairs_skipped = 0
+        self.n_bad_curvature = 0
         self.n_resets = 0
 
     def _update_memory(self, x: np.ndarray, g: np.ndarray) -> None:
@@ -75,11 +77,14 @@ class LBFGS(Optimizer):
                 self._prev = (x.copy(), g.copy())
                 return
             sy = float(s @ y)
+            policy = self.config.bad_curvature
             if sy > self.config.curvature_eps * float(np.linalg.norm(s) * np.linalg.norm(y)):
                 self._pairs.append((s, y, 1.0 / sy))
             else:
-                self.n_pairs_skipped += 1
-                if self.config.bad_curvature == "reset":
+                self.n_bad_curvature += 1
+                if policy == "keep":
+                    self._pairs.append((s, y, 1.0 / sy if sy != 0.0 else 1.0))
+                elif policy == "reset":
                     self._pairs.clear()
         self._prev = (x.copy(), g.copy())
 
