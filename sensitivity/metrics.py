@@ -91,10 +91,10 @@ def summarize(
     cols = config_columns(df)
     keys = _keys(df, cols)
     values = df[metric].astype("float64")
-    ok = df["status"].eq("complete").fillna(False).to_numpy(bool)
+    ok = df["status"].eq("complete").fillna(False).to_numpy(bool).copy()
     if target is not None:
         hit = values >= target if higher_is_better else values <= target
-        ok &= hit.fillna(False).to_numpy(bool)
+        ok = ok & hit.fillna(False).to_numpy(bool)
     work = keys.assign(_v=values.to_numpy(), _ok=ok, _bad=~df["status"].eq("complete").to_numpy())
     out = []
     for key, g in work.groupby(cols, sort=True, dropna=False):
