@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
-from solver.errors import ConfigError
+from solver.errors import ConfigError, ParallelError
 from solver.mgrit.config import MGRITConfig
 from solver.mgrit.grid import LevelGrid
 from solver.mgrit.problem import Propagator
@@ -34,11 +34,11 @@ from solver.mgrit.result import MESSAGES, MGRITCost, MGRITResult, Status
 from solver.parallel.channel import Channel, PendingState
 from solver.parallel.clock import VirtualClock
 from solver.parallel.comm import Communicator, SerialComm
-from solver.parallel.layout import LayerLayout
+from solver.parallel.layout import LayerLayout, Layout
 
 __all__ = ["MGRIT"]
 
-_TAG_F, _TAG_C, _TAG_RES, _TAG_TAU = 11, 12, 13, 14
+_TAG_F, _TAG_C, _TAG_RES, _TAG_TAU, _TAG_PRED = 11, 12, 13, 14, 15
 
 States = dict[int, np.ndarray]
 Needs = Callable[[int], bool]
@@ -58,6 +58,8 @@ class MGRIT:
     config: :class:`MGRITConfig`.
     comm: communicator (default :class:`SerialComm`); the layout deals whole fine intervals out.
     clock: this rank's virtual clock (default: unit cost, zero latency); kept across solves.
+    layout: partition of the indices over ranks (default: :class:`LayerLayout` in whole fine
+        intervals); any contiguous partition works, e.g. :class:`MirroredLayout` for adjoints.
     """
 
     def __init__(
@@ -68,6 +70,7 @@ class MGRIT:
         comm: Communicator | None = None,
         *,
         clock: VirtualClock | None = None,
+        layout: Layout | None = None,
     ) -> None:
         if not isinstance(config, MGRITConfig):
             raise ConfigError(f"`config` must be an MGRITConfig; got {type(config).__name__}.")
@@ -76,7 +79,15 @@ class MGRIT:
         self.comm = comm if comm is not None else SerialComm()
         self.clock = clock if clock is not None else VirtualClock()
         self.grid = LevelGrid.build(n_layers, config)
-        self.layout = LayerLayout(n_layers, self.comm.size, config.fine_factor)
+        if layout is None:
+            layout = LayerLayout(n_layers, self.comm.size, config.fine_factor)
+        if (layout.n_layers, layout.n_ranks) != (n_layers, self.comm.size):
+            raise ParallelError(
+                f"`layout` covers n_layers={layout.n_layers} on {layout.n_ranks} ranks but the "
+                f"solve has n_layers={n_layers} on {self.comm.size} ranks. Fix: build the layout "
+                "for this problem and communicator."
+            )
+        self.layout = layout
         self.lo, self.hi = self.layout.bounds(self.comm.rank)
         self.channel = Channel(self.comm, self.clock)
         n_levels = self.grid.n_levels
@@ -156,6 +167,16 @@ class MGRIT:
             cost=cost,
             n_levels=n_levels,
         )
+
+    def predecessor(self, states: States) -> np.ndarray | None:
+        """Fine state just before this rank's first owned index (from its owner), or ``None``
+        if this rank owns index 0.  Collective over the ranks (one message per boundary)."""
+        fine = self.points[0]
+        pending = self._post_recv(0, _TAG_PRED, _always)
+        self._send_last(0, states, _TAG_PRED, _always)
+        out = pending.wait() if pending is not None else None
+        self.channel.flush()
+        return out if fine and fine[0] > 0 else None
 
     # ------------------------------------------------------------------ set-up
     def _start(self, initial: Mapping[int, np.ndarray] | None) -> None:
@@ -283,7 +304,7 @@ class MGRIT:
             return res, float("nan")
         local = np.zeros(len(self._c_global))
         for t, r in res.items():
-            local[self._c_slot[t]] = np.linalg.norm(r.ravel())
+            local[self._c_slot[t]] = np.sqrt(np.sum(np.square(r)))  # no BLAS call
         norms = self.channel.allreduce(local, "sum")  # one nonzero per slot: exact
         if self.config.norm == "l2":
             return res, float(np.sqrt(np.sum(norms**2)))

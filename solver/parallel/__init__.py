@@ -7,7 +7,7 @@ from solver.parallel.abort import abort_on_error, aborting
 from solver.parallel.channel import Channel
 from solver.parallel.clock import CostModel, VirtualClock
 from solver.parallel.comm import Communicator, SerialComm
-from solver.parallel.layout import LayerLayout
+from solver.parallel.layout import LayerLayout, Layout, MirroredLayout
 from solver.parallel.threads import ThreadComm, run_ranks
 
 __all__ = [
@@ -15,6 +15,8 @@ __all__ = [
     "Communicator",
     "CostModel",
     "LayerLayout",
+    "Layout",
+    "MirroredLayout",
     "SerialComm",
     "ThreadComm",
     "VirtualClock",

@@ -46,11 +46,12 @@ class VirtualClock:
         self.time += dt
 
     @contextmanager
-    def step(self) -> Iterator[None]:
-        """Time one propagation step: adds 1 (unit) or the measured seconds."""
+    def step(self, units: float = 1.0) -> Iterator[None]:
+        """Time a piece of local work: adds ``units`` (unit cost; 1 = one layer step) or the
+        measured seconds."""
         if self.cost == "unit":
             yield
-            self.time += 1.0
+            self.time += units
             return
         start = time.perf_counter()
         yield

@@ -16,10 +16,22 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass
+from typing import Protocol
 
 from solver.errors import ConfigError, ParallelError
 
-__all__ = ["LayerLayout"]
+__all__ = ["LayerLayout", "MirroredLayout", "Layout"]
+
+
+class Layout(Protocol):
+    """What the MGRIT engine needs from a partition of the indices ``0..n_layers``."""
+
+    n_layers: int
+    n_ranks: int
+
+    def bounds(self, rank: int) -> tuple[int, int]: ...
+
+    def owner(self, index: int) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -79,3 +91,33 @@ class LayerLayout:
         """The fine indices owned by ``rank``."""
         lo, hi = self.bounds(rank)
         return range(lo, hi)
+
+
+@dataclass(frozen=True)
+class MirroredLayout:
+    """The partition of the reversed index ``a = N - n`` that keeps every index on its rank.
+
+    Used for the adjoint, which runs backwards in layers: rank ``r`` owns adjoint index ``a``
+    exactly when it owns layer state ``n = N - a`` in ``base``, i.e. the adjoint indices
+    ``N - hi_r < a <= N - lo_r``; so the forward states an adjoint step needs are local.
+    """
+
+    base: LayerLayout
+
+    @property
+    def n_layers(self) -> int:
+        return self.base.n_layers
+
+    @property
+    def n_ranks(self) -> int:
+        return self.base.n_ranks
+
+    def bounds(self, rank: int) -> tuple[int, int]:
+        """Half-open range ``(lo, hi)`` of adjoint indices of ``rank``."""
+        lo, hi = self.base.bounds(rank)
+        n = self.base.n_layers
+        return n - hi + 1, n - lo + 1
+
+    def owner(self, index: int) -> int:
+        """Rank owning adjoint index ``index`` (``0 <= index <= N``)."""
+        return self.base.owner(self.base.n_layers - index)

@@ -1,0 +1,83 @@
+"""The ODE-ResNet as MGRIT problems: forward states, and the adjoint backwards in layers.
+
+Forward (index ``n`` = layer state ``Y_n``, shape ``(B, w)``)::
+
+    Phi(Y, i -> j) = Y + (j - i) h sigma(Y K_i^T + b_i)
+
+i.e. on level 0 the layer step itself, on coarse levels the same step with ``h_c = (j - i) h``
+and the weights of the fine layer at the coarse step's start.
+
+Adjoint (index ``a = N - n``, state ``P_n = dJ/dY_n``, ``P_N`` from the classifier)::
+
+    Phi*(P, i -> j) = P + (G K_n),   G = h_c P * sigma'(S),   S = sigma(Y_n K_n^T + b_n),
+    n = N - j,  h_c = (j - i) h
+
+the transpose of the forward step from ``n`` to ``N - i`` linearised at the stored forward
+state ``Y_n``.  With :class:`~solver.parallel.MirroredLayout` the rank owning adjoint index
+``a`` owns ``Y_{N-a}``, so every adjoint step uses local forward states only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import numpy as np
+
+from solver import layers
+from solver.activations import derivative_from_value
+from solver.params import Params
+
+__all__ = ["ForwardResNet", "AdjointResNet"]
+
+
+class ForwardResNet:
+    """Forward propagation problem; ``initial(i)`` gives ``Y_0`` (and the cold guess ``Y_0``)."""
+
+    def __init__(
+        self, params: Params, h: float, activation: str, opening: Callable[[], np.ndarray]
+    ) -> None:
+        self.K, self.b, self.h, self.activation = params.K, params.b, float(h), activation
+        self._opening = opening
+        self._Y0: np.ndarray | None = None
+
+    def step(self, u: np.ndarray, i: int, j: int, level: int) -> np.ndarray:
+        return layers.hidden_step(u, self.K[i], self.b[i], (j - i) * self.h, self.activation)
+
+    def init_state(self, i: int) -> np.ndarray:
+        """``Y_0`` (opening layer) at 0; elsewhere the cold-start guess ``Y_n = Y_0``."""
+        if self._Y0 is None:
+            self._Y0 = self._opening()
+        return self._Y0.copy()
+
+
+class AdjointResNet:
+    """Adjoint problem backwards in layers, linearised at the forward ``states`` of this rank."""
+
+    def __init__(
+        self,
+        params: Params,
+        h: float,
+        activation: str,
+        states: Mapping[int, np.ndarray],
+        final: np.ndarray | None,
+        n_layers: int,
+    ) -> None:
+        self.K, self.b, self.h, self.activation = params.K, params.b, float(h), activation
+        self.states, self.final, self.n_layers = states, final, n_layers
+        self._prime = derivative_from_value(activation)
+        self._shape = next(iter(states.values())).shape
+
+    def step(self, u: np.ndarray, i: int, j: int, level: int) -> np.ndarray:
+        n = self.n_layers - j
+        K = self.K[n]
+        S = layers.hidden_activation(self.states[n], K, self.b[n], self.activation)
+        G = ((j - i) * self.h * u) * self._prime(S)
+        return u + G @ K
+
+    def init_state(self, a: int) -> np.ndarray:
+        """``P_N = dloss/dY_N`` at adjoint index 0 (its owner has it); zeros elsewhere."""
+        if a == 0:
+            if self.final is None:
+                raise RuntimeError("the adjoint's initial state P_N is held by another rank")
+            return self.final.copy()
+        return np.zeros(self._shape)

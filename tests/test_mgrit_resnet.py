@@ -1,0 +1,169 @@
+"""Layer-parallel ResNet propagation: serial equivalence, convergence, rank independence."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from solver.config import NetworkConfig
+from solver.errors import ConfigError
+from solver.mgrit import MGRIT, MGRITPropagation, ParallelConfig
+from solver.mgrit.resnet import ForwardResNet
+from solver.network import evaluate, forward
+from solver.parallel import run_ranks
+from solver.params import Params
+
+
+def _network(n_layers=24, bias="vector", activation="tanh"):
+    return NetworkConfig(
+        n_features=3,
+        n_classes=3,
+        width=5,
+        n_layers=n_layers,
+        t_final=2.0,
+        activation=activation,
+        bias=bias,
+        gamma_tik=1e-3,
+        gamma_ddt=1e-2,
+        gamma_class=1e-3,
+    )
+
+
+def _problem(config, seed=0, scale=0.6):
+    rng = np.random.default_rng(seed)
+    params = Params.from_flat(config, scale * rng.standard_normal(config.n_params))
+    X = rng.standard_normal((16, config.n_features))
+    y = rng.integers(0, config.n_classes, 16)
+    return params, X, y
+
+
+def _rel(a, b):
+    return float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-300))
+
+
+def _evaluate(config, parallel, params, X, y, n_ranks=1, steps=1):
+    def body(comm):
+        prop = MGRITPropagation(config, parallel, comm)
+        out = []
+        for _ in range(steps):
+            prop.begin_step()
+            out.append(prop.evaluate(config, params, X, y, gradient=True))
+        return out
+
+    return run_ranks(n_ranks, body)
+
+
+@pytest.mark.parametrize("n_ranks", [1, 3])
+def test_one_level_equals_serial_to_round_off(n_ranks):
+    config = _network()
+    params, X, y = _problem(config)
+    ref = evaluate(config, params, X, y, gradient=True)
+    ev = _evaluate(config, ParallelConfig(max_levels=1), params, X, y, n_ranks)[0][0]
+    assert ev.objective == pytest.approx(ref.objective, rel=1e-14)
+    assert _rel(ev.gradient.to_flat(), ref.gradient.to_flat()) < 1e-14
+    assert ev.info["d_time_scale"] == pytest.approx(ref.info["d_time_scale"], rel=1e-13)
+    np.testing.assert_allclose(ev.info["scores"], ref.info["scores"], rtol=1e-14, atol=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("n_layers", "bias", "activation", "cf_fine"),
+    [(24, "vector", "tanh", None), (30, "scalar", "relu", 4), (32, "vector", "smoothrelu", 2)],
+)
+def test_converged_mgrit_equals_serial(n_layers, bias, activation, cf_fine):
+    config = _network(n_layers, bias, activation)
+    params, X, y = _problem(config, seed=n_layers)
+    ref = evaluate(config, params, X, y, gradient=True)
+    parallel = ParallelConfig(
+        tolerance=1e-12, min_coarse_size=2, coarsening_factor_fine=cf_fine, max_iterations=100
+    )
+    ev = _evaluate(config, parallel, params, X, y)[0][0]
+    assert ev.info["primal_residual"] <= 1e-12 and ev.info["adjoint_residual"] <= 1e-12
+    assert ev.info["primal_iterations"] > 0  # MGRIT did iterate (several levels)
+    assert abs(ev.objective - ref.objective) <= 1e-9 * abs(ref.objective)
+    assert _rel(ev.gradient.to_flat(), ref.gradient.to_flat()) < 1e-9
+    assert ev.info["d_time_scale"] == pytest.approx(ref.info["d_time_scale"], rel=1e-9)
+
+
+def test_converged_forward_states_equal_serial():
+    config = _network(40)
+    params, X, _ = _problem(config)
+    Y = forward(config, params, X)
+    problem = ForwardResNet(params, config.h, config.activation, lambda: Y[0].copy())
+    settings = ParallelConfig(tolerance=1e-12, min_coarse_size=2).mgrit()
+    result = MGRIT(problem, 40, settings).solve()
+    states = np.stack([result.states[n] for n in range(41)])
+    assert _rel(states, Y) < 1e-9
+
+
+def test_ranks_give_identical_objective_gradient_and_residuals():
+    config = _network(24)
+    params, X, y = _problem(config)
+    parallel = ParallelConfig(one_shot=True, min_coarse_size=2, warmup_steps=1, cost="unit")
+    runs = {p: _evaluate(config, parallel, params, X, y, p, steps=3) for p in (1, 2, 3, 4)}
+    for p in (2, 3, 4):
+        for rank_results in runs[p]:
+            for ev, ref in zip(rank_results, runs[1][0], strict=True):
+                assert ev.objective == ref.objective
+                np.testing.assert_array_equal(ev.gradient.to_flat(), ref.gradient.to_flat())
+                assert ev.info["primal_residual"] == ref.info["primal_residual"]
+                assert ev.info["adjoint_residual"] == ref.info["adjoint_residual"]
+        assert runs[p][0][-1].info["messages"] > 0
+    assert runs[4][0][-1].info["modelled_time"] < runs[1][0][-1].info["modelled_time"]
+
+
+def test_one_shot_is_inexact_but_warm_starts_converge():
+    config = _network(32)
+    params, X, y = _problem(config, scale=1.0)
+    ref = evaluate(config, params, X, y, gradient=True)
+    parallel = ParallelConfig(
+        one_shot=True, min_coarse_size=2, warmup_steps=0, fwd_iterations=1, bwd_iterations=1
+    )
+    evs = _evaluate(config, parallel, params, X, y, steps=6)[0]
+    errors = [_rel(ev.gradient.to_flat(), ref.gradient.to_flat()) for ev in evs]
+    residuals = [ev.info["primal_residual"] for ev in evs]
+    assert errors[0] > 1e-6  # one cycle from a cold start is inexact
+    assert errors[-1] < 1e-2 * errors[0]  # warm starts keep iterating (same weights)
+    assert residuals[-1] < 1e-3 * residuals[0]
+    assert all(ev.info["primal_iterations"] == 1 for ev in evs)
+
+
+def test_warm_up_steps_use_more_iterations():
+    config = _network(16)
+    params, X, y = _problem(config)
+    parallel = ParallelConfig(one_shot=True, min_coarse_size=2, warmup_steps=2, max_levels=2)
+    evs = _evaluate(config, parallel, params, X, y, steps=3)[0]
+    assert [ev.info["primal_iterations"] for ev in evs] == [10, 10, 2]
+    assert [ev.info["adjoint_iterations"] for ev in evs] == [10, 10, 2]
+
+
+def test_objective_only_and_scores():
+    config = _network(24)
+    params, X, y = _problem(config)
+    ref = evaluate(config, params, X, y, gradient=True)
+    prop = MGRITPropagation(config, ParallelConfig(tolerance=1e-12, min_coarse_size=2))
+    value = prop.evaluate(config, params, X, y, gradient=False)
+    assert value.gradient is None
+    assert value.objective == pytest.approx(ref.objective, rel=1e-10)
+    np.testing.assert_allclose(prop.scores(config, params, X), ref.info["scores"], atol=1e-10)
+
+
+def test_depth_mismatch_is_an_error():
+    prop = MGRITPropagation(_network(24), ParallelConfig())
+    config = _network(12)
+    params, X, y = _problem(config)
+    with pytest.raises(ConfigError, match="built for n_layers=24; got a network with n_layers=12"):
+        prop.evaluate(config, params, X, y, gradient=True)
+
+
+def test_parallel_config_validation():
+    with pytest.raises(ConfigError, match="`coarsening_factor` must be an integer >= 2"):
+        ParallelConfig(coarsening_factor=1)
+    with pytest.raises(ConfigError, match="`fwd_iterations` must be an integer >= 1; got 0"):
+        ParallelConfig(fwd_iterations=0)
+    with pytest.raises(ConfigError, match="`tolerance` must be a finite number > 0"):
+        ParallelConfig(tolerance=0.0)
+    settings = ParallelConfig(one_shot=True, fwd_iterations=1, bwd_iterations=3)
+    assert settings.solve_config("forward", 5).max_iterations == 1
+    assert settings.solve_config("adjoint", 5).max_iterations == 3
+    assert settings.solve_config("adjoint", 0).max_iterations == 10  # warm-up
+    assert ParallelConfig().solve_config("forward", 5).abs_tol == 1e-10
