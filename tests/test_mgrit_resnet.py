@@ -167,3 +167,21 @@ def test_parallel_config_validation():
     assert settings.solve_config("adjoint", 5).max_iterations == 3
     assert settings.solve_config("adjoint", 0).max_iterations == 10  # warm-up
     assert ParallelConfig().solve_config("forward", 5).abs_tol == 1e-10
+
+
+def test_mpi_ranks_give_identical_training_steps(tmp_path):
+    from mpi_scripts.resnet_ranks import CASES
+    from mpi_scripts.runner import run_mpi
+
+    for n_ranks in (1, 2, 3, 4):
+        out = tmp_path / str(n_ranks)
+        out.mkdir()
+        proc = run_mpi("resnet_ranks.py", n_ranks, str(out), timeout=180)
+        assert proc.returncode == 0, proc.stderr
+    for name in CASES:
+        ref = np.load(tmp_path / "1" / f"{name}_rank0.npz")
+        for n_ranks in (2, 3, 4):
+            for rank in range(n_ranks):
+                got = np.load(tmp_path / str(n_ranks) / f"{name}_rank{rank}.npz")
+                for key in ("objective", "gradient", "primal", "adjoint"):
+                    np.testing.assert_allclose(got[key], ref[key], rtol=1e-12, atol=1e-300)

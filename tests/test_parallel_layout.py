@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from solver.errors import ConfigError, ParallelError
-from solver.parallel import LayerLayout
+from solver.parallel import LayerLayout, MirroredLayout
 
 
 @given(n_layers=st.integers(1, 300), cf=st.integers(1, 9), data=st.data())
@@ -44,3 +44,16 @@ def test_bad_arguments():
         LayerLayout(8, 1, 0)
     with pytest.raises(ParallelError, match="`rank` must be in"):
         LayerLayout(8, 2, 2).bounds(2)
+
+
+@given(n_layers=st.integers(2, 200), cf=st.integers(2, 6), data=st.data())
+def test_mirrored_layout_keeps_every_layer_on_its_rank(n_layers, cf, data):
+    base = LayerLayout(n_layers, data.draw(st.integers(1, -(-n_layers // cf))), cf)
+    mirrored = MirroredLayout(base)
+    seen = []
+    for r in range(base.n_ranks):
+        lo, hi = mirrored.bounds(r)
+        seen.extend(range(lo, hi))
+        for a in range(lo, hi):
+            assert mirrored.owner(a) == r == base.owner(n_layers - a)
+    assert sorted(seen) == list(range(n_layers + 1))
