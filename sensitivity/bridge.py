@@ -126,31 +126,52 @@ def _construct(spec: StudySpec, section: str, fixed: Mapping, over: dict, extra:
         ) from None
 
 
+def _tupled(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return tuple(_tupled(v) for v in value)
+    return value
+
+
+def _strategy_error(spec: StudySpec, name: str, options: dict, over: dict, err: Exception):
+    keys = ", ".join([f"`strategies.{name}`"] + sorted({f"`{k}`" for k, _ in over.values()}))
+    return SpecError(
+        f"{spec.path or spec.name}: {keys}: the solver rejects strategy {name!r} with options "
+        f"{options!r}: {err} Fix: change the options in the study file."
+    )
+
+
 def _make_strategy(spec: StudySpec, name: str, options: dict[str, Any], over: dict) -> Any:
-    if not options:
-        return name
     try:
         mod = importlib.import_module("solver.strategies")
     except ImportError:
         mod = None
-    for attr in ("make_strategy", "build_strategy", "get_strategy", "make", "build"):
-        factory = getattr(mod, attr, None) if mod is not None else None
-        if callable(factory):
+    factory = getattr(mod, "make_strategy", None) if mod is not None else None
+    if not callable(factory):
+        if not options:
+            return name
+        raise SpecError(
+            f"{spec.path or spec.name}: `strategies.{name}` has options {options!r} but the "
+            "solver offers no strategy factory (solver.strategies.make_strategy). Fix: update "
+            "the solver or remove the options."
+        )
+    try:
+        return factory(name, **{k: _tupled(v) for k, v in options.items()})
+    except (ValueError, TypeError) as err:
+        raise _strategy_error(spec, name, options, over, err) from None
+
+
+def _check_strategy(
+    spec: StudySpec, name: str, strategy: Any, network: Any, options: dict, over: dict
+) -> None:
+    """Ask the strategy to check itself against the network (e.g. an impossible schedule)."""
+    for attr in ("validate", "check", "schedule"):
+        method = getattr(strategy, attr, None)
+        if callable(method):
             try:
-                return factory(name, **options)
+                method(network)
             except (ValueError, TypeError) as err:
-                keys = ", ".join(
-                    [f"`strategies.{name}`"] + sorted({f"`{k}`" for k, _ in over.values()})
-                )
-                raise SpecError(
-                    f"{spec.path or spec.name}: {keys}: the solver rejects strategy {name!r} "
-                    f"with options {options!r}: {err} Fix: change the options in the study file."
-                ) from None
-    raise SpecError(
-        f"{spec.path or spec.name}: `strategies.{name}` has options {options!r} but the solver "
-        "offers no strategy factory (solver.strategies.make_strategy). Fix: update the solver "
-        "or remove the options."
-    )
+                raise _strategy_error(spec, name, options, over, err) from None
+            return
 
 
 def build_trial(
@@ -175,6 +196,7 @@ def build_trial(
     options = {k: _thaw(v) for k, v in spec.strategies[point.strategy].items()}
     options.update({k: v for k, (_, v) in over.get("strategy", {}).items()})
     strategy = _make_strategy(spec, point.strategy, options, over.get("strategy", {}))
+    _check_strategy(spec, point.strategy, strategy, network, options, over.get("strategy", {}))
     return TrialConfigs(
         network, optimizer, stop, init, parallel, strategy, build_data_options(spec, point)
     )

@@ -80,3 +80,17 @@ def test_diverging_trials_are_recorded_not_fatal(tmp_path: Path) -> None:
     assert t.loc[1e8, "value"] == 0.0  # worst accuracy for the optimiser's view
     assert "non-finite" in t.loc[1e8, "reason"]
     assert t.loc[0.01, "status"] == "complete"
+
+
+def test_tpe_design_fills_slots_without_duplicates(tmp_path: Path) -> None:
+    study = write_study(tmp_path, name="tpe", seeds=2)
+    text = study.read_text().replace('kind = "grid"', 'kind = "tpe"\npoints = 5')
+    text = text.replace("values = [0.001, 0.01, 0.1]", "low = 0.001\nhigh = 0.1\nlog = true")
+    study.write_text(text)
+    assert main(["run", str(study), "--quiet"]) == 0
+    assert main(["run", str(study), "--quiet"]) == 0  # complete: nothing more to do
+    t = load(tmp_path / "results" / "tpe").trials.sort_values("design_index")
+    assert t["design_index"].tolist() == [0, 1, 2, 3, 4]
+    assert t["seed"].tolist() == [0, 1, 0, 1, 0]  # one strategy: seeds cycle
+    assert t["param_learning_rate"].between(0.001, 0.1).all()
+    assert (t["state"] == "COMPLETE").all()
