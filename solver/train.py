@@ -236,6 +236,8 @@ def _nan_row() -> dict:
 
 
 def _accuracy(scores: np.ndarray, y: np.ndarray) -> float:
+    if len(y) == 0:
+        return math.nan
     return float(np.mean(np.argmax(scores, axis=1) == y))
 
 
