@@ -1,4 +1,4 @@
-"""Command line for single training runs: ``python -m solver train ...`` (console script ``lpsolve``).
+"""Command line for single training runs: ``python -m solver train ...`` (script ``lpsolve``).
 
 Trains one network on a data set and writes ``history.csv``, ``params.npz`` and ``summary.json``
 into ``--out``. Studies over many runs belong to ``python -m sensitivity``.
