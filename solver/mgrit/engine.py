@@ -11,8 +11,12 @@ fine level.  One cycle on level ``l`` (``l`` not coarsest):
 2. residual at the C-points ``r_k = g_k - u_k + Phi_l(u_{k-1})``;
 3. FAS restriction by injection: ``v = u|_C``, ``g_{l+1} = r + A_{l+1}(v)``, initial guess ``v``;
 4. coarse solve: recursive V- (or F-) cycle, sequential propagation on the coarsest level;
-5. correction ``u_C <- u_C + (w - v)`` (= ``w`` since ``u_C = v``) and an F-sweep (on level 0
-   the F-sweep is left to the next relaxation, which starts with one).
+5. correction ``u_C <- u_C + (w - v)``, which is ``u_C <- w`` because ``u_C`` still equals
+   ``v`` (so ``v`` is not stored and no rounding is added), and an F-sweep (on level 0 the
+   F-sweep is left to the next relaxation, which starts with one).
+
+States are never modified in place (every update stores a new array), so levels share arrays
+instead of copying them; coarse levels are released at the end of :meth:`MGRIT.solve`.
 
 Every rank stores only the states of its own fine range (:class:`~solver.parallel.LayerLayout`)
 and exchanges single boundary states with the owner of the neighbouring level point; F-sweeps
@@ -98,7 +102,6 @@ class MGRIT:
         )
         self._c_slot = {t: k for k, t in enumerate(self._c_global)}
         self.u: list[States] = [{} for _ in range(n_levels)]
-        self.v: list[States] = [{} for _ in range(n_levels)]
         self.g: list[States | None] = [None] * n_levels
         self._fresh = [False] * n_levels
         self._steps = [0] * n_levels
@@ -151,6 +154,8 @@ class MGRIT:
                 self._correct(0)
                 iterations += 1
         self.channel.flush()
+        self.u[1:] = [{} for _ in range(n_levels - 1)]  # release the coarse levels
+        self.g = [None] * n_levels
         t_end = self.channel.allreduce(np.array([self.clock.time]), "max")[0]
         cost = MGRITCost(
             steps_per_level=tuple(self._steps),
@@ -191,10 +196,9 @@ class MGRIT:
                         f"{self.comm.rank}. Fix: pass this rank's `states` of a previous solve "
                         "with the same layout."
                     )
-                fine[t] = np.array(initial[t], dtype=np.float64)
+                fine[t] = np.asarray(initial[t], dtype=np.float64)  # never modified in place
         self._shape = next(iter(fine.values())).shape
         self.u = [fine] + [{} for _ in range(self.n_levels - 1)]
-        self.v = [{} for _ in range(self.n_levels)]
         self.g = [None] * self.n_levels
         self._fresh = [False] * self.n_levels
 
@@ -317,24 +321,23 @@ class MGRIT:
         coarse, u, grid = level + 1, self.u[level], self.grid
         pending = self._post_recv(coarse, _TAG_TAU, _always)
         self._send_last(coarse, u, _TAG_TAU, _always)
-        uc, vc, gc = {}, {}, {}
+        uc, gc = {}, {}
         for t in self.points[coarse]:
-            vc[t] = u[t].copy()
-            uc[t] = u[t].copy()
+            uc[t] = u[t]  # shared, never modified in place
             if t == 0:
                 continue
             q = grid.pred(coarse, t)
             vq = u[q] if q in u else pending.wait()
             gc[t] = residual[t] + u[t] - self._phi(coarse, vq, q, t)
-        self.u[coarse], self.v[coarse], self.g[coarse] = uc, vc, gc
+        self.u[coarse], self.g[coarse] = uc, gc
         self._fresh[coarse] = False
 
     def _correct(self, level: int) -> None:
-        """``u_C <- u_C + (u_{l+1} - v_{l+1})``; then an F-sweep on coarse levels."""
-        u, uc, vc = self.u[level], self.u[level + 1], self.v[level + 1]
+        """FAS correction ``u_C <- u_{l+1}`` (see module docstring); F-sweep on coarse levels."""
+        u, uc = self.u[level], self.u[level + 1]
         for t in self.points[level + 1]:
             if t > 0:
-                u[t] = u[t] + (uc[t] - vc[t])
+                u[t] = uc[t]
         self._fresh[level] = False
         if level > 0:
             self._sweep_f(level)
@@ -362,9 +365,7 @@ class MGRIT:
         """First cycle from a cold start without down-cycle work: inject, solve, interpolate."""
         for level in range(self.n_levels - 1):
             u = self.u[level]
-            inj = {t: u[t].copy() for t in self.points[level + 1]}
-            self.u[level + 1] = inj
-            self.v[level + 1] = {t: x.copy() for t, x in inj.items()}
+            self.u[level + 1] = {t: u[t] for t in self.points[level + 1]}
             self.g[level + 1] = None
         self._sweep_f(self.n_levels - 1)
         for level in range(self.n_levels - 2, -1, -1):

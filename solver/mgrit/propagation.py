@@ -29,6 +29,7 @@ from solver.errors import ConfigError
 from solver.mgrit.engine import MGRIT
 from solver.mgrit.parallel_config import ParallelConfig
 from solver.mgrit.resnet import AdjointResNet, ForwardResNet
+from solver.mgrit.result import MGRITResult
 from solver.network import Evaluation
 from solver.parallel.channel import Channel
 from solver.parallel.clock import VirtualClock
@@ -97,7 +98,7 @@ class MGRITPropagation:
         step = max(self._step, 0)
         h, act, n = time_scale * config.h, config.activation, config.n_layers
         warm = self._forward is not None and self._X is not None and np.array_equal(self._X, X)
-        _, fwd = self._solve_forward(config, params, X, h, step, warm)
+        fwd = self._solve_forward(config, params, X, h, step, warm)
         owns_last = n in fwd.states
         loss = 0.0
         scores = np.zeros((X.shape[0], config.n_classes))
@@ -188,7 +189,7 @@ class MGRITPropagation:
         """Class scores ``(B, C)`` from a forward MGRIT solve to ``tolerance`` (cold start)."""
         self._check(config)
         X = np.asarray(X, dtype=np.float64)
-        _, fwd = self._solve_forward(config, params, X, time_scale * config.h, None, False)
+        fwd = self._solve_forward(config, params, X, time_scale * config.h, None, False)
         z = np.zeros((X.shape[0], config.n_classes))
         if config.n_layers in fwd.states:
             z = layers.logits(fwd.states[config.n_layers], params.W, params.mu)
@@ -202,7 +203,17 @@ class MGRITPropagation:
                 f"with n_layers={config.n_layers}. Fix: build one propagation per depth."
             )
 
-    def _solve_forward(self, config, params, X, h, step, warm):
+    def _solve_forward(
+        self,
+        config: NetworkConfig,
+        params: Params,
+        X: np.ndarray,
+        h: float,
+        step: int | None,
+        warm: bool,
+    ) -> MGRITResult:
+        """Forward MGRIT solve (``step=None``: to tolerance) with the opening re-applied."""
+
         def opening() -> np.ndarray:
             with self.clock.step():
                 return layers.opening_forward(
@@ -220,5 +231,4 @@ class MGRITPropagation:
             clock=self.clock,
             layout=self.layout,
         )
-        result = engine.solve(self._forward if warm else None)
-        return engine, result
+        return engine.solve(self._forward if warm else None)

@@ -32,17 +32,19 @@ class _World:
     def __init__(self, size: int, timeout: float) -> None:
         self.size = size
         self.timeout = timeout
-        self.cond = threading.Condition()
+        self.lock = threading.Lock()
+        self.conds = [threading.Condition(self.lock) for _ in range(size)]  # one per receiver
         self.mail: defaultdict[tuple[int, int, int], deque[np.ndarray]] = defaultdict(deque)
         self.aborted_by: int | None = None
         self.barrier = threading.Barrier(size)
         self.slots: list[np.ndarray | None] = [None] * size
 
     def abort(self, rank: int) -> None:
-        with self.cond:
+        with self.lock:
             if self.aborted_by is None:
                 self.aborted_by = rank
-            self.cond.notify_all()
+            for cond in self.conds:
+                cond.notify_all()
         self.barrier.abort()
 
     def check(self, rank: int) -> None:
@@ -72,8 +74,8 @@ class _RecvRequest:
         if self._done:
             return
         world, (source, dest, tag) = self._world, self._key
-        with world.cond:
-            ok = world.cond.wait_for(
+        with world.lock:
+            ok = world.conds[dest].wait_for(
                 lambda: world.aborted_by is not None or bool(world.mail[self._key]),
                 timeout=world.timeout,
             )
@@ -104,10 +106,10 @@ class ThreadComm(Communicator):
     def isend(self, buf: np.ndarray, dest: int, tag: int) -> Request:
         _check_buffer(buf, "buf")
         world = self._world
-        with world.cond:
+        with world.lock:
             world.check(self.rank)
             world.mail[(self.rank, dest, tag)].append(buf.copy())
-            world.cond.notify_all()
+            world.conds[dest].notify_all()
         return DoneRequest()
 
     def irecv(self, buf: np.ndarray, source: int, tag: int) -> Request:
