@@ -37,6 +37,7 @@ def build_figures(
     done = trials[trials["counted"] & trials["state"].eq("COMPLETE").fillna(False)]
     made: list[FigureInfo] = []
     x, y = plot_data.default_axes(done)
+    order = list(results.spec.strategies) if results.spec is not None else None
 
     def add(name: str, caption: str, fig) -> None:
         made.append(FigureInfo(name, caption, tuple(plots.save(fig, out, name))))
@@ -47,20 +48,20 @@ def build_figures(
             "robustness_heatmap",
             f"Median final validation accuracy over seeds on {plot_data.label_of(x)} x "
             f"{plot_data.label_of(y)}, one panel per strategy (diverged runs count as 0).",
-            plots.render_heatmap(data, x=x, y=y),
+            plots.render_heatmap(data, x=x, y=y, order=order),
         )
     if x is not None:
         add(
             "seed_spread",
             f"Final validation accuracy of every seed (dots) and its quartiles (boxes) over "
             f"{plot_data.label_of(x)}, per strategy.",
-            plots.render_seed_spread(plot_data.seed_spread_data(done, x=x), x=x),
+            plots.render_seed_spread(plot_data.seed_spread_data(done, x=x), x=x, order=order),
         )
     if len(done):
         add(
             "accuracy_ecdf",
             "Empirical CDF of the final validation accuracy over all runs, per strategy.",
-            plots.render_ecdf(plot_data.ecdf_data(done)),
+            plots.render_ecdf(plot_data.ecdf_data(done), order=order),
         )
     if len(results.curves):
         panels = {
@@ -71,7 +72,15 @@ def build_figures(
             "runtime_to_accuracy",
             "Validation accuracy reached by a given wall time (left) and modelled parallel time "
             "(right): median (line) and interquartile range (band) over seeds and parameters.",
-            plots.render_runtime_accuracy(panels),
+            plots.render_runtime_accuracy(panels, order=order),
+        )
+    shares = metrics.variance_shares(done)
+    if len(done) > 1:
+        add(
+            "variance_shares",
+            "Share of the variance of the final validation accuracy explained by each factor's "
+            "main effect (seed vs strategy vs each hyperparameter); residual = interactions.",
+            plots.render_variance_shares(shares),
         )
     imp = metrics.importance(results.study, evaluator=evaluator)  # type: ignore[arg-type]
     if len(imp):
@@ -80,11 +89,66 @@ def build_figures(
             f"Optuna parameter importance of the study metric ({evaluator} evaluator).",
             plots.render_importance(imp, evaluator=evaluator),
         )
-    _write_index(out, results, made, command)
+    _write_index(out, results, made, command, _summary_tables(results, done, shares))
     return made
 
 
-def _write_index(out: Path, results: StudyResults, made: list[FigureInfo], command: str) -> None:
+def _md_table(df) -> list[str]:
+    cols = list(df.columns)
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for _, row in df.iterrows():
+        cells = [f"{v:.3g}" if isinstance(v, float) else str(v) for v in row.tolist()]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def _summary_tables(results: StudyResults, done, shares) -> list[str]:
+    """Per-strategy robustness, paired differences and variance shares as Markdown."""
+    import numpy as np
+    import pandas as pd
+
+    if not len(done):
+        return []
+    target = results.spec.metric.target if results.spec is not None else None
+    counted = results.trials[results.trials["counted"]]
+    rows = []
+    for s, g in counted.groupby("strategy", sort=False):
+        v = g["val_acc"].where(g["status"].eq("complete"), np.nan).to_numpy(float)
+        fin = v[np.isfinite(v)]
+        q25, med, q75 = np.percentile(fin, [25, 50, 75]) if len(fin) else (np.nan,) * 3
+        row = {"strategy": s, "runs": len(v), "diverged/failed": int((~np.isfinite(v)).sum()),
+               "median": med, "IQR": q75 - q25, "worst": float(np.nanmin(v)) if len(fin) else
+               np.nan}  # fmt: skip
+        if target is not None:
+            row[f"share >= {target:g}"] = float(np.mean(np.nan_to_num(v) >= target))
+            ttt = g["time_to_target_wall"].to_numpy(float)
+            row["median time to target [s] (reached)"] = (
+                float(np.nanmedian(ttt)) if np.isfinite(ttt).any() else np.nan
+            )
+        rows.append(row)
+    lines = ["", "## Final validation accuracy per strategy (over seeds and parameters)", ""]
+    lines += _md_table(pd.DataFrame(rows))
+    strategies = list(dict.fromkeys(counted["strategy"]))
+    if len(strategies) > 1:
+        base = strategies[0]
+        d = metrics.paired_differences(counted, baseline=base)
+        if len(d):
+            agg = d.groupby("strategy")["difference"].agg(
+                pairs="count", median="median", mean="mean", min="min", max="max"
+            )
+            agg["share better"] = d.groupby("strategy")["difference"].apply(
+                lambda x: (x > 0).mean()
+            )
+            lines += ["", f"## Paired differences vs `{base}` (same seed and parameters)", ""]
+            lines += _md_table(agg.reset_index())
+    lines += ["", "## Variance of the final accuracy explained by each factor (main effects)", ""]
+    lines += _md_table(shares)
+    return lines
+
+
+def _write_index(
+    out: Path, results: StudyResults, made: list[FigureInfo], command: str, tables: list[str]
+) -> None:
     name = results.spec.name if results.spec else results.study.study_name
     lines = [f"# Figures of study `{name}`", ""]
     if results.spec is not None and results.spec.regenerates:
@@ -103,5 +167,6 @@ def _write_index(out: Path, results: StudyResults, made: list[FigureInfo], comma
     for f in made:
         files = ", ".join(f"[{p.name}]({p.name})" for p in f.paths)
         lines.append(f"| {files} | {f.caption} |")
+    lines += tables
     out.mkdir(parents=True, exist_ok=True)
     (out / "INDEX.md").write_text("\n".join(lines) + "\n", encoding="utf-8")

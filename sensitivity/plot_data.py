@@ -6,6 +6,7 @@ exported without matplotlib.
 
 from __future__ import annotations
 
+import warnings
 from typing import Literal
 
 import numpy as np
@@ -142,7 +143,8 @@ def runtime_accuracy_data(
             idx = np.searchsorted(t, grid, side="right") - 1
             runs.append(np.where(idx >= 0, a[np.clip(idx, 0, None)], np.nan))
         m = np.vstack(runs)
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns before any start
             q25, med, q75 = np.nanpercentile(m, [25, 50, 75], axis=0)
         n = np.isfinite(m).sum(axis=0)
         out.append(

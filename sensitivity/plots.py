@@ -28,8 +28,24 @@ __all__ = [
     "render_ecdf",
     "render_runtime_accuracy",
     "render_importance",
+    "render_variance_shares",
     "save",
+    "strategy_colors",
 ]
+
+
+def strategy_colors(strategies: list[str]) -> dict[str, tuple]:
+    """One fixed colour per strategy (same in every figure of a study)."""
+    palette = sns.color_palette()
+    return {s: palette[i % len(palette)] for i, s in enumerate(strategies)}
+
+
+def _order(data: pd.DataFrame, order: list[str] | None) -> list[str]:
+    present = list(dict.fromkeys(data["strategy"]))
+    if order is None:
+        return sorted(present)
+    return [s for s in order if s in present] + sorted(s for s in present if s not in order)
+
 
 _RC = {"font.size": 10, "axes.titlesize": 11, "axes.labelsize": 10, "legend.fontsize": 9}
 
@@ -41,10 +57,15 @@ def _fmt(v: object) -> str:
 
 
 def render_heatmap(
-    data: pd.DataFrame, *, x: str, y: str, metric_label: str = "validation accuracy"
+    data: pd.DataFrame,
+    *,
+    x: str,
+    y: str,
+    metric_label: str = "validation accuracy",
+    order: list[str] | None = None,
 ) -> Figure:
     """One heatmap panel per strategy of ``value`` over ``x`` (columns) by ``y`` (rows)."""
-    strategies = list(dict.fromkeys(data["strategy"]))
+    strategies = _order(data, order)
     n = max(len(strategies), 1)
     with plt.rc_context(_RC):
         fig, axes = plt.subplots(1, n, figsize=(3.6 * n + 0.8, 3.4), squeeze=False,
@@ -68,35 +89,47 @@ def render_heatmap(
 
 
 def render_seed_spread(
-    data: pd.DataFrame, *, x: str, metric_label: str = "validation accuracy"
+    data: pd.DataFrame,
+    *,
+    x: str,
+    metric_label: str = "validation accuracy",
+    order: list[str] | None = None,
 ) -> Figure:
     """Box plot (quartiles) plus every seed as a dot, over ``x``, coloured by strategy."""
+    hue_order = _order(data, order)
+    colors = strategy_colors(hue_order)
     d = data.copy()
     d[x] = d[x].map(_fmt)
-    order = [_fmt(v) for v in sorted(data[x].dropna().unique())]
+    xs = [_fmt(v) for v in sorted(data[x].dropna().unique())]
     with plt.rc_context(_RC):
-        fig, ax = plt.subplots(figsize=(max(4.5, 1.1 * len(order) + 2), 3.6),
+        fig, ax = plt.subplots(figsize=(max(4.5, 1.1 * len(xs) + 2), 3.6),
                                constrained_layout=True)  # fmt: skip
         with warnings.catch_warnings():  # seaborn 0.13 passes matplotlib's deprecated `vert`
             warnings.simplefilter("ignore", DeprecationWarning)
             warnings.simplefilter("ignore", PendingDeprecationWarning)
-            sns.boxplot(d, x=x, y="value", hue="strategy", order=order, ax=ax, fliersize=0,
-                        boxprops={"alpha": 0.45})  # fmt: skip
-        sns.stripplot(d, x=x, y="value", hue="strategy", order=order, ax=ax, dodge=True,
-                      size=3.5, alpha=0.9, legend=False, jitter=0.15)  # fmt: skip
+            sns.boxplot(d, x=x, y="value", hue="strategy", order=xs, hue_order=hue_order,
+                        palette=colors, ax=ax, fliersize=0, boxprops={"alpha": 0.45})  # fmt: skip
+        sns.stripplot(d, x=x, y="value", hue="strategy", order=xs, hue_order=hue_order,
+                      palette=colors, ax=ax, dodge=True, size=3.5, alpha=0.9, legend=False,
+                      jitter=0.15)  # fmt: skip
         ax.set_xlabel(label_of(x))
         ax.set_ylabel(metric_label)
         ax.set_title(f"Spread over seeds of the final {metric_label}")
     return fig
 
 
-def render_ecdf(data: pd.DataFrame, *, metric_label: str = "validation accuracy") -> Figure:
+def render_ecdf(
+    data: pd.DataFrame, *, metric_label: str = "validation accuracy", order: list[str] | None = None
+) -> Figure:
     """Empirical CDF of the final metric, one step curve per strategy."""
+    strategies = _order(data, order)
+    colors = strategy_colors(strategies)
     with plt.rc_context(_RC):
         fig, ax = plt.subplots(figsize=(4.8, 3.6), constrained_layout=True)
-        for s, g in data.groupby("strategy", sort=True):
+        for s in strategies:
+            g = data[data["strategy"] == s]
             ax.step(np.r_[g["value"].min(), g["value"]], np.r_[0.0, g["fraction"]], where="post",
-                    label=f"{s} (n={len(g)})")  # fmt: skip
+                    label=f"{s} (n={len(g)})", color=colors[s])  # fmt: skip
         ax.set_xlabel(f"final {metric_label}")
         ax.set_ylabel("fraction of runs")
         ax.set_ylim(0, 1.02)
@@ -106,17 +139,22 @@ def render_ecdf(data: pd.DataFrame, *, metric_label: str = "validation accuracy"
 
 
 def render_runtime_accuracy(
-    panels: dict[str, pd.DataFrame], *, metric_label: str = "validation accuracy"
+    panels: dict[str, pd.DataFrame],
+    *,
+    metric_label: str = "validation accuracy",
+    order: list[str] | None = None,
 ) -> Figure:
     """Median (line) and IQR (band) of the accuracy reached by time t; one panel per clock."""
     titles = {"wall": "wall time [s]", "modelled": "modelled parallel time [s]"}
     with plt.rc_context(_RC):
         fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 3.6), squeeze=False,
                                  constrained_layout=True, sharey=True)  # fmt: skip
-        palette = sns.color_palette()
         for ax, (clock, data) in zip(axes[0], panels.items(), strict=True):
-            for i, (s, g) in enumerate(data.groupby("strategy", sort=True)):
-                c = palette[i % len(palette)]
+            strategies = _order(data, order)
+            colors = strategy_colors(strategies)
+            for s in strategies:
+                g = data[data["strategy"] == s]
+                c = colors[s]
                 ax.plot(g["time"], g["median"], color=c, label=f"{s} (median)")
                 ax.fill_between(g["time"], g["q25"], g["q75"], color=c, alpha=0.25, lw=0,
                                 label=f"{s} (IQR)")  # fmt: skip
@@ -139,6 +177,19 @@ def render_importance(data: pd.DataFrame, *, evaluator: str) -> Figure:
         ax.set_xlabel(f"importance ({evaluator})")
         ax.set_title("Hyperparameter importance")
         ax.set_xlim(0, max(1.0, float(d["importance"].max()) if len(d) else 1.0))
+    return fig
+
+
+def render_variance_shares(data: pd.DataFrame) -> Figure:
+    """Horizontal bars of the main-effect variance shares (``factor, share``)."""
+    with plt.rc_context(_RC):
+        fig, ax = plt.subplots(figsize=(4.8, 0.45 * max(len(data), 2) + 1.4),
+                               constrained_layout=True)  # fmt: skip
+        d = data.iloc[::-1]
+        ax.barh([label_of(f) for f in d["factor"]], d["share"], color=sns.color_palette()[2])
+        ax.set_xlabel("share of variance of the final accuracy")
+        ax.set_title("Seed vs hyperparameters: variance explained")
+        ax.axvline(0, color="black", lw=0.8)
     return fig
 
 

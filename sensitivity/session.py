@@ -200,7 +200,10 @@ def run_local(
     if storage:
         cmd += ["--storage", storage]
     cmd += extra_args or []
-    procs = [subprocess.Popen(cmd) for _ in range(workers)]
+    env = dict(os.environ)
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        env.setdefault(var, "1")  # one BLAS thread per worker process: no oversubscription
+    procs = [subprocess.Popen(cmd, env=env) for _ in range(workers)]
     interrupted: Interrupted | None = None
 
     def forward(signum: int, frame: Any) -> None:

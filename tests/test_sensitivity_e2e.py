@@ -54,6 +54,7 @@ def test_six_trial_study_end_to_end(tmp_path: Path) -> None:
     figdir = tmp_path / "figs"
     assert main(["figures", str(study), "--out", str(figdir)]) == 0
     for name in ("robustness_heatmap", "seed_spread", "accuracy_ecdf", "runtime_to_accuracy",
+                 "variance_shares",
                  "param_importance"):  # fmt: skip
         for ext in ("png", "pdf"):
             f = figdir / f"{name}.{ext}"
