@@ -8,9 +8,11 @@ Cases (full batch, tanh, vector bias, dense opening, all gammas 1e-7, float64):
 "ours" is ``solver.network.objective_and_gradient``; "torch" is the same network written with
 ``torch`` tensors (one leaf tensor per layer, as an ``nn.ModuleList`` would hold them) and
 ``loss.backward()``. Repetitions are interleaved (ours, torch, ours, torch, ...) after a warm-up
-and the table shows medians. Both libraries get the same number of threads: ``--threads``
-(default 1, because the machine has 2 cores shared with other jobs; numpy's BLAS is limited
-with ``threadpoolctl``, torch with ``torch.set_num_threads`` and ``set_num_interop_threads``).
+and the table shows medians of wall time and of process CPU time (the latter is steadier when
+other jobs share the machine; with one thread it is the compute time). Both libraries get the
+same number of threads: ``--threads`` (default 1, because the machine has 2 cores shared with
+other jobs); numpy's BLAS is limited with ``threadpoolctl``, torch with
+``torch.set_num_threads`` and ``set_num_interop_threads``.
 Torch is optional (``pip install torch``); without it only our timings are printed.
 
 Usage::
@@ -136,10 +138,12 @@ class TorchNetwork:
 # ---- timing -----------------------------------------------------------------------------------
 
 
-def _time(fn) -> float:
-    t0 = time.perf_counter()
+def _time(fn) -> tuple[float, float]:
+    """(wall, CPU) seconds of one call; CPU time (all threads of this process) is the steadier
+    figure when other jobs share the cores."""
+    c0, t0 = time.process_time(), time.perf_counter()
     fn()
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, time.process_time() - c0
 
 
 def run_case(case: Case, reps: int, torch) -> dict:
@@ -202,22 +206,24 @@ def main(argv: list[str] | None = None) -> int:
     if torch is not None:
         print(f"torch {torch.__version__}, numpy {np.__version__}")
     header = (
-        f"{'case':6} {'params':>8} {'ours [ms]':>10} {'torch [ms]':>11} {'ours/torch':>10} "
+        f"{'case/clock':10} {'params':>8} {'ours [ms]':>10} {'torch [ms]':>11} {'ours/torch':>10} "
         f"{'|dJ|/J':>9} {'|dg|/|g|':>9}"
     )
     print(header)
     print("-" * len(header))
     for name in args.cases:
         row = run_case(CASES[name], args.reps, torch)
-        ours = 1e3 * statistics.median(row["ours"])
-        if row["torch"]:
-            tor = 1e3 * statistics.median(row["torch"])
-            print(
-                f"{name:6} {row['n_params']:8d} {ours:10.2f} {tor:11.2f} {ours / tor:10.2f} "
-                f"{row['objective_rel_diff']:9.1e} {row['gradient_rel_diff']:9.1e}"
-            )
-        else:
-            print(f"{name:6} {row['n_params']:8d} {ours:10.2f} {'-':>11} {'-':>10}")
+        for k, clock in enumerate(("wall", "cpu")):
+            ours = 1e3 * statistics.median(t[k] for t in row["ours"])
+            label = f"{name}/{clock}"
+            if row["torch"]:
+                tor = 1e3 * statistics.median(t[k] for t in row["torch"])
+                print(
+                    f"{label:10} {row['n_params']:8d} {ours:10.2f} {tor:11.2f} {ours / tor:10.2f} "
+                    f"{row['objective_rel_diff']:9.1e} {row['gradient_rel_diff']:9.1e}"
+                )
+            else:
+                print(f"{label:10} {row['n_params']:8d} {ours:10.2f} {'-':>11} {'-':>10}")
     return 0
 
 
