@@ -111,3 +111,16 @@ def test_divergence_is_reported():
         result = MGRIT(unstable, 1024, MGRITConfig(max_levels=2, max_iterations=50)).solve()
     assert result.status == "diverged"
     assert not np.isfinite(result.residual)
+
+
+def test_f_cycles_beat_v_cycles_with_many_levels():
+    """With F-relaxation on every level the V-cycle deteriorates with depth; the F-cycle's
+    extra coarse work (F- then V-cycle on each coarse level) restores fast convergence."""
+    problem = LinearDecay(np.array([-1.0, -0.3, -3.0]), 0.01, np.ones(3), seed=4)
+    factors = {}
+    for cycle in ("V", "F"):
+        config = MGRITConfig(cycle=cycle, max_levels=6, nrelax=0, max_iterations=6, abs_tol=0.0)
+        result = MGRIT(problem, 1024, config).solve()
+        assert result.n_levels == 6
+        factors[cycle] = result.convergence_factor
+    assert factors["F"] < 0.25 * factors["V"]

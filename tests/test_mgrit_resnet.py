@@ -185,3 +185,22 @@ def test_mpi_ranks_give_identical_training_steps(tmp_path):
                 got = np.load(tmp_path / str(n_ranks) / f"{name}_rank{rank}.npz")
                 for key in ("objective", "gradient", "primal", "adjoint"):
                     np.testing.assert_allclose(got[key], ref[key], rtol=1e-12, atol=1e-300)
+
+
+def test_training_with_one_level_mgrit_matches_serial_training():
+    from solver.data import load_dataset
+    from solver.optim import OptimizerConfig
+    from solver.train import StopConfig, train
+
+    data = load_dataset("peaks", n_train_per_class=10)
+    config = NetworkConfig(n_features=2, n_classes=5, width=6, n_layers=8, t_final=2.0)
+    kwargs = {
+        "optimizer": OptimizerConfig(name="lbfgs"),
+        "stop": StopConfig(max_iterations=4),
+    }
+    serial = train(config, data, **kwargs)
+    layered = train(config, data, parallel=ParallelConfig(max_levels=1), **kwargs)
+    for a, b in zip(serial.history, layered.history, strict=True):
+        assert a["objective"] == pytest.approx(b["objective"], rel=1e-12)
+        assert a["grad_norm"] == pytest.approx(b["grad_norm"], rel=1e-10)
+    assert layered.history[-1]["primal_residual"] == 0.0

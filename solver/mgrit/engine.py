@@ -150,7 +150,7 @@ class MGRIT:
                 if last:
                     break
                 self._restrict(0, residual)
-                self._coarse_solve(1)
+                self._coarse_solve(1, cfg.cycle)
                 self._correct(0)
                 iterations += 1
         self.channel.flush()
@@ -342,23 +342,22 @@ class MGRIT:
         if level > 0:
             self._sweep_f(level)
 
-    def _coarse_solve(self, level: int) -> None:
-        """Approximate solve on ``level``: exact on the coarsest, else a V- or F-cycle."""
+    def _coarse_solve(self, level: int, kind: str) -> None:
+        """Solve on ``level``: exactly (sequential sweep) on the coarsest level; else by one
+        V-cycle (``kind="V"``) or, for F-cycles, one F-cycle followed by one V-cycle."""
         if level == self.n_levels - 1:
             self._sweep_f(level)
             return
-        self._cycle(level, self.config.cycle)
+        self._cycle(level, kind)
+        if kind == "F":
+            self._cycle(level, "V")
 
     def _cycle(self, level: int, kind: str) -> None:
-        if level == self.n_levels - 1:
-            self._sweep_f(level)
-            return
+        """One cycle on a non-coarsest ``level``: relax, restrict, coarse solve, correct."""
         self._relax(level)
         residual, _ = self._residual(level)
         self._restrict(level, residual)
-        self._cycle(level + 1, kind)
-        if kind == "F" and level + 1 < self.n_levels - 1:
-            self._cycle(level + 1, "V")
+        self._coarse_solve(level + 1, kind)
         self._correct(level)
 
     def _skip_down_cycle(self) -> None:
