@@ -111,3 +111,29 @@ def test_channel_messages_carry_the_sender_clock():
         return clock.time, chan.messages_sent
 
     assert run_ranks(2, body) == [(5.0, 1), (7.0, 0)]
+
+
+def test_aborting_decorator_reports_the_rank(capsys):
+    from solver.parallel import aborting
+
+    comm = SerialComm()
+
+    @aborting(comm)
+    def fail():
+        raise ArithmeticError("bad step")
+
+    with pytest.raises(ArithmeticError, match="bad step"):
+        fail()
+    err = capsys.readouterr().err
+    assert "[rank 0/1]" in err and "ArithmeticError: bad step" in err
+
+
+def test_thread_receive_size_mismatch_is_reported():
+    def body(comm):
+        if comm.rank == 0:
+            comm.isend(np.zeros(3), 1, tag=2)
+        else:
+            comm.irecv(np.zeros(4), 0, tag=2).wait()
+
+    with pytest.raises(ParallelError, match="has 3 values, the receive buffer 4"):
+        run_ranks(2, body, timeout=30.0)
