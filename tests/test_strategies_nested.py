@@ -10,6 +10,7 @@ import pytest
 from solver.config import NetworkConfig
 from solver.data import load_dataset
 from solver.errors import ConfigError
+from solver.mgrit import ParallelConfig
 from solver.optim import OptimizerConfig
 from solver.params import Params
 from solver.strategies import make_strategy
@@ -49,14 +50,14 @@ def test_schedule_errors():
 
 
 @dataclass(frozen=True)
-class _FakeMGRIT:
-    coarsening_factor: int = 2
-    coarsening_factor_fine: int | None = 4
-    n_ranks: int = 4
+class _Comm:
+    size: int
 
 
 def test_mgrit_schedule_check_names_level_and_suggests_a_schedule():
-    check_parallel_schedule((16, 32, 64), _FakeMGRIT(), None)
+    parallel = ParallelConfig(coarsening_factor_fine=4)
+    check_parallel_schedule((16, 32, 64), parallel, _Comm(4))
+    check_parallel_schedule((2, 4), parallel, None)  # one rank: everything fits
     with pytest.raises(
         ConfigError,
         match=(
@@ -64,9 +65,9 @@ def test_mgrit_schedule_check_names_level_and_suggests_a_schedule():
             ".*use layers=\\[16, 32, 64\\]"
         ),
     ):
-        check_parallel_schedule((8, 16, 32, 64), _FakeMGRIT(), None)
-    with pytest.raises(ConfigError, match="n_layers=18 is not divisible by the fine coarsening"):
-        check_parallel_schedule((18, 36), _FakeMGRIT(), None)
+        check_parallel_schedule((8, 16, 32, 64), parallel, _Comm(4))
+    with pytest.raises(ConfigError, match="level 0 .*final depth of at least 13 layers"):
+        check_parallel_schedule((6, 12), parallel, _Comm(4))
 
 
 def test_nested_training_marks_levels_and_layer_counts(peaks):

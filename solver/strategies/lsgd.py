@@ -166,8 +166,8 @@ class LSGDControls:
         X: np.ndarray,
         y: np.ndarray,
         *,
-        ridge: float = 1e-6,
-        newton_steps: int = 5,
+        ridge: float = 1e-3,
+        newton_steps: int = 10,
         ctx: object = None,
     ) -> None:
         if ridge < 0 or (config.gamma_class + ridge) <= 0:

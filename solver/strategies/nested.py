@@ -133,26 +133,26 @@ def resolve_schedule(
 
 
 def _mgrit_shape(parallel: object, comm: object) -> tuple[int, int]:
-    """(fine coarsening factor, number of ranks) from a parallel config and communicator."""
-    n_ranks = int(getattr(comm, "size", 0) or getattr(parallel, "n_ranks", 1) or 1)
-    mg = getattr(parallel, "mgrit", parallel)
-    m = getattr(mg, "fine_factor", None) or getattr(mg, "coarsening_factor_fine", None)
-    m = m or getattr(mg, "coarsening_factor", 2)
+    """(fine coarsening factor, number of ranks) of a ``ParallelConfig`` and communicator."""
+    n_ranks = int(getattr(comm, "size", 1) or 1) if comm is not None else 1
+    m = getattr(parallel, "fine_factor", None)
+    if not isinstance(m, int):
+        m = getattr(parallel, "coarsening_factor_fine", None) or getattr(
+            parallel, "coarsening_factor", 2
+        )
     return int(m), n_ranks
 
 
 def _fits(n_layers: int, m: int, n_ranks: int) -> str | None:
-    """Why ``n_layers`` does not fit the MGRIT layout, or ``None`` if it fits."""
+    """Why ``n_layers`` does not fit the MGRIT layer layout, or ``None`` if it fits."""
     from solver.parallel.layout import LayerLayout
 
-    if n_layers % m:
-        return f"n_layers={n_layers} is not divisible by the fine coarsening factor {m}"
     try:
         LayerLayout(n_layers=n_layers, n_ranks=n_ranks, coarsening_factor=m)
     except (ParallelError, ConfigError):
         return (
-            f"n_layers={n_layers} with fine coarsening factor {m} gives {n_layers // m} coarse "
-            f"intervals, fewer than the {n_ranks} ranks"
+            f"n_layers={n_layers} with fine coarsening factor {m} gives "
+            f"{-(-n_layers // m)} coarse intervals, fewer than the {n_ranks} ranks"
         )
     return None
 
@@ -160,8 +160,9 @@ def _fits(n_layers: int, m: int, n_ranks: int) -> str | None:
 def check_parallel_schedule(schedule: Sequence[int], parallel: object, comm: object) -> None:
     """Raise :class:`ConfigError` if a level's layer count does not fit the MGRIT layout.
 
-    Rule (every level): ``N_l`` divisible by the fine coarsening factor ``m`` and
-    ``N_l / m >= ranks`` (every rank owns at least one coarse interval).
+    The rule is that of :class:`solver.parallel.layout.LayerLayout` (the partition the MGRIT
+    propagation uses): every rank owns at least one whole fine coarse interval, i.e.
+    ``ceil(N_l / m) >= ranks`` on every level ``l`` (``m``: fine coarsening factor).
     """
     if parallel is None:
         return
@@ -173,12 +174,13 @@ def check_parallel_schedule(schedule: Sequence[int], parallel: object, comm: obj
             fix = (
                 f"use layers={good}"
                 if good and good[-1] == schedule[-1]
-                else f"use a final depth that is a multiple of {m * p}"
+                else f"use a final depth of at least {m * (p - 1) + 1} layers"
             )
             raise ConfigError(
                 f"nested-iteration level {level} does not fit layer-parallel MGRIT: {why}. "
-                f"Every level needs n_layers divisible by {m} and at least {m * p} layers "
-                f"({p} ranks); {fix}, fewer ranks, or a smaller fine coarsening factor."
+                f"Every level needs at least {m * (p - 1) + 1} layers ({p} ranks, fine "
+                f"coarsening factor {m}); {fix}, fewer ranks, or a smaller fine coarsening "
+                "factor."
             )
 
 

@@ -1,0 +1,185 @@
+"""Benchmark of the initialisation strategies (prints its figures; not a timed test).
+
+Part 1 (peaks classification, same final network and optimiser, several seeds): wall time to
+reach a target validation accuracy (default 85%) and the number of runs that never reach it
+within the iteration budget, for
+
+* ``random``: random initialisation, then training at the final depth;
+* ``nested``: nested iteration over ``--schedule`` (coarse levels capped at
+  ``--level-iterations`` and left early at ``--level-tolerance`` training accuracy);
+* ``spline``: degree-2 B-spline controls with ``--n-knots`` knot intervals at the same depth.
+
+Part 2 (MSE regression, 1-D sine and 2-D peaks surface): final validation MSE of standard
+initialisation + Adam against box initialisation + Adam and box initialisation + LSGD.
+
+    .venv/bin/python benchmarks/bench_strategies.py            # default run, a few minutes
+    .venv/bin/python benchmarks/bench_strategies.py --seeds 10 --train-per-class 1000
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+
+from solver.config import NetworkConfig
+from solver.data import load_dataset
+from solver.init import InitConfig
+from solver.optim import OptimizerConfig
+from solver.strategies.regression import RegressionModel, fit, regression_problem
+from solver.train import StopConfig, train
+
+
+def _to_target(result, target: float) -> tuple[float, float] | None:
+    """(wall time, cost) of the first final-depth row with validation accuracy >= target."""
+    for row in result.history:
+        if row["n_layers"] == result.config.n_layers and row["val_acc"] >= target:
+            return row["wall_time"], row["cost"]
+    return None
+
+
+def classification(args: argparse.Namespace) -> None:
+    data = load_dataset("peaks", n_train_per_class=args.train_per_class, n_val_per_class=40, seed=0)
+    config = NetworkConfig(
+        n_features=2, n_classes=5, width=args.width, n_layers=args.n_layers, t_final=args.t_final
+    )
+    optimizer = OptimizerConfig(name=args.optimizer, learning_rate=args.learning_rate)
+    stop = StopConfig(max_iterations=args.max_iterations, grad_tol=0.0, target_accuracy=args.target)
+    schedule = tuple(int(n) for n in args.schedule.split(","))
+    strategies = {
+        "random": "random",
+        "nested": {
+            "name": "nested",
+            "layers": schedule,
+            "interpolation": "linear",
+            "level_iterations": args.level_iterations,
+            "level_tolerance": args.level_tolerance,
+        },
+        "spline": {"name": "spline", "degree": 2, "n_knots": args.n_knots},
+    }
+    print(
+        f"peaks: {data.n_train} train / {data.n_val} val, width {args.width}, "
+        f"N = {args.n_layers}, T = {args.t_final}, {args.optimizer} lr {args.learning_rate}, "
+        f"init normal scale {args.init_scale}, target val acc {args.target}, "
+        f"budget {args.max_iterations} iterations at the final depth, seeds 0..{args.seeds - 1}"
+    )
+    print(
+        f"nested schedule {schedule}, coarse levels <= {args.level_iterations} iterations, "
+        f"left at train acc {args.level_tolerance}; spline degree 2, {args.n_knots} knots"
+    )
+    print(
+        f"{'strategy':8s} {'seed':>4s} {'status':>15s} {'iters':>6s} {'t_target[s]':>11s} "
+        f"{'cost_target':>11s} {'val_acc':>7s} {'params':>6s}",
+        flush=True,
+    )
+    summary = {}
+    for name, strategy in strategies.items():
+        times, costs, fails, rows = [], [], 0, []
+        for seed in range(args.seeds):
+            init = InitConfig(
+                scale_open=args.init_scale,
+                scale_hidden=args.init_scale,
+                scale_class=args.init_scale,
+                seed=seed,
+            )
+            t0 = time.perf_counter()
+            res = train(config, data, optimizer=optimizer, stop=stop, init=init, strategy=strategy)
+            wall = time.perf_counter() - t0
+            hit = _to_target(res, args.target)
+            if hit is None:
+                fails += 1
+            else:
+                times.append(hit[0])
+                costs.append(hit[1])
+            rows.append(wall)
+            t_txt = "-" if hit is None else f"{hit[0]:.2f}"
+            c_txt = "-" if hit is None else f"{hit[1]:.3g}"
+            print(
+                f"{name:8s} {seed:4d} {res.status:>15s} {len(res.history):6d} {t_txt:>11s} "
+                f"{c_txt:>11s} {res.final['val_acc']:7.3f} {res.n_params:6d}",
+                flush=True,
+            )
+        med = statistics.median(times) if times else float("nan")
+        med_cost = statistics.median(costs) if costs else float("nan")
+        summary[name] = (med, med_cost, fails, sum(rows))
+    print()
+    print("median over the runs that reach the target; cost = layer steps x samples")
+    print(
+        f"{'strategy':8s} {'median t_target[s]':>18s} {'median cost':>12s} "
+        f"{'never reached':>13s} {'total wall[s]':>13s}"
+    )
+    for name, (med, med_cost, fails, tot) in summary.items():
+        print(f"{name:8s} {med:18.2f} {med_cost:12.3g} {fails:>10d}/{args.seeds} {tot:13.1f}")
+    ratio = summary["nested"][0] / summary["random"][0]
+    ratio_c = summary["nested"][1] / summary["random"][1]
+    print(f"nested / random median time to target: {ratio:.2f} (cost: {ratio_c:.2f})", flush=True)
+
+
+def regression(args: argparse.Namespace) -> None:
+    print()
+    print(
+        f"regression: width {args.reg_width}, N = {args.reg_layers}, T = 1, tanh, Adam lr "
+        f"{args.reg_lr}, {args.reg_iterations} iterations, seeds 0..{args.seeds - 1}; "
+        "median final validation MSE (1/2 mean squared error)"
+    )
+    optimizer = OptimizerConfig(name="adam", learning_rate=args.reg_lr)
+    for problem, d in (("sine", 1), ("peaks", 2)):
+        data = regression_problem(problem, n_train=200, n_val=200, seed=0)
+        model = RegressionModel(
+            n_features=d, n_outputs=1, width=args.reg_width, n_layers=args.reg_layers
+        )
+        results = {"standard+adam": [], "box+adam": [], "box+lsgd": []}
+        for seed in range(args.seeds):
+            runs = {
+                "standard+adam": (model.random_params(seed), False),
+                "box+adam": (model.box_params(data.X_train, seed), False),
+                "box+lsgd": (model.box_params(data.X_train, seed), True),
+            }
+            for name, (start, lsgd) in runs.items():
+                res = fit(
+                    model,
+                    data,
+                    start,
+                    optimizer=optimizer,
+                    iterations=args.reg_iterations,
+                    lsgd=lsgd,
+                )
+                results[name].append(res.history[-1]["val_mse"])
+        cells = "  ".join(f"{k} {statistics.median(v):.2e}" for k, v in results.items())
+        print(f"{problem:6s} {cells}")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--seeds", type=int, default=5)
+    p.add_argument("--train-per-class", type=int, default=200)
+    p.add_argument("--width", type=int, default=8)
+    p.add_argument("--n-layers", type=int, default=32)
+    p.add_argument("--t-final", type=float, default=5.0)
+    p.add_argument("--optimizer", default="lbfgs")
+    p.add_argument("--learning-rate", type=float, default=1.0)
+    p.add_argument("--init-scale", type=float, default=1e-3)
+    p.add_argument("--target", type=float, default=0.85)
+    p.add_argument("--max-iterations", type=int, default=300)
+    p.add_argument("--schedule", default="4,8,16,32")
+    p.add_argument("--level-iterations", type=int, default=100)
+    p.add_argument("--level-tolerance", type=float, default=0.85)
+    p.add_argument("--n-knots", type=int, default=8)
+    p.add_argument("--reg-width", type=int, default=10)
+    p.add_argument("--reg-layers", type=int, default=4)
+    p.add_argument("--reg-lr", type=float, default=1e-2)
+    p.add_argument("--reg-iterations", type=int, default=500)
+    p.add_argument("--skip-regression", action="store_true")
+    p.add_argument("--skip-classification", action="store_true")
+    args = p.parse_args()
+    np.seterr(all="ignore")
+    if not args.skip_classification:
+        classification(args)
+    if not args.skip_regression:
+        regression(args)
+
+
+if __name__ == "__main__":
+    main()
