@@ -107,8 +107,11 @@ def _cmd_status(args: argparse.Namespace) -> int:
         print(f"    {key}: {cells}")
     reasons: dict[str, int] = {}
     for t in h.trials():
-        if t.state.name == "FAIL" or t.user_attrs.get("status") == "diverged":
-            r = f"{t.user_attrs.get('status')}: {str(t.user_attrs.get('reason'))[:100]}"
+        rec = t.user_attrs.get("record") or {}
+        status = "failed" if t.state.name == "FAIL" else rec.get("status")
+        if status in ("failed", "diverged"):
+            reason = t.user_attrs.get("reason") or rec.get("reason")
+            r = f"{status}: {str(reason)[:100]}"
             reasons[r] = reasons.get(r, 0) + 1
     if reasons:
         print("  not complete:")

@@ -100,8 +100,7 @@ def run_mpi(
                     time.sleep(min(1.0, spec.run.heartbeat_interval))
                 if got is not None:
                     trial, point = got
-                    trial.set_user_attr("mpi_ranks", group.Get_size())
-                    trial.set_user_attr("mpi_group", color)
+                    trial.set_user_attr("mpi", {"ranks": group.Get_size(), "group": color})
                     payload = json.dumps(
                         {
                             "index": point.index,

@@ -12,6 +12,7 @@ A trial's ``record`` (stored as the user attribute ``record``) holds::
     reached_target, time_to_target_wall, time_to_target_modelled
                      first history row with val_acc >= metric.target (censored: NaN, False)
     trial_time       wall time of the whole trial including data loading and set-up
+    worker           host:pid of the process that trained it
 
 and ``curve`` holds the history columns (``CURVE_COLUMNS``) as lists, NaN stored as null.
 Diverged training is data, not an error: it is a COMPLETE Optuna trial with status "diverged"
@@ -21,6 +22,8 @@ and the worst value of the metric (accuracy 0, or the censoring time for time-to
 from __future__ import annotations
 
 import math
+import os
+import socket
 import time
 import traceback
 from collections.abc import Callable, Mapping, Sequence
@@ -42,7 +45,7 @@ CURVE_COLUMNS = (
 RECORD_FIELDS = (
     "status", "solver_status", "reason", "val_acc", "train_acc", "objective", "loss", "grad_norm",
     "wall_time", "modelled_time", "n_params", "n_iterations", "n_layers_final", "reached_target",
-    "time_to_target_wall", "time_to_target_modelled", "trial_time",
+    "time_to_target_wall", "time_to_target_modelled", "trial_time", "worker",
 )  # fmt: skip
 
 
@@ -120,6 +123,7 @@ def run_trial(
     """
     t0 = time.perf_counter()
     record: dict[str, Any] = {k: math.nan for k in RECORD_FIELDS}
+    record["worker"] = f"{socket.gethostname()}:{os.getpid()}"
     try:
         train = train or bridge.train_function()
         data_probe = bridge.load_data(spec, bridge.build_data_options(spec, point))

@@ -71,7 +71,7 @@ _FLOAT_COLS = (
 TRIAL_COLUMNS = (
     ("trial", "design_index", "attempt", "counted", "strategy", "seed")
     + ("state", "status", "solver_status", "reason", "value")
-    + tuple(f for f in RECORD_FIELDS if f not in ("status", "solver_status", "reason"))
+    + tuple(f for f in RECORD_FIELDS if f not in ("status", "solver_status", "reason", "worker"))
     + ("worker", "datetime_start", "datetime_complete")
 )
 
@@ -143,7 +143,10 @@ def _status(t: optuna.trial.FrozenTrial) -> str:
         return "running"
     if t.state == optuna.trial.TrialState.WAITING:
         return "waiting"
-    return str(t.user_attrs.get("status") or ("failed" if t.state.name == "FAIL" else "complete"))
+    if t.state == optuna.trial.TrialState.FAIL:
+        return "failed"
+    record = t.user_attrs.get("record") or {}
+    return str(t.user_attrs.get("status") or record.get("status") or "complete")
 
 
 def _counted(frozen: list[optuna.trial.FrozenTrial]) -> set[int]:
@@ -174,13 +177,14 @@ def _trials_frame(frozen: list[optuna.trial.FrozenTrial], names: list[str]) -> p
             "state": t.state.name,
             "status": _status(t),
             "solver_status": rec.get("solver_status"),
-            "reason": t.user_attrs.get("reason", rec.get("reason")),
+            "reason": t.user_attrs.get("reason") or rec.get("reason"),
             "value": t.value,
         }
         for f in RECORD_FIELDS:
-            if f not in ("status", "solver_status", "reason"):
+            if f not in ("status", "solver_status", "reason", "worker"):
                 row[f] = rec.get(f)
-        row["worker"] = t.user_attrs.get("worker")
+        hb = t.user_attrs.get("heartbeat")
+        row["worker"] = rec.get("worker") or (hb[1] if isinstance(hb, list | tuple) else None)
         row["datetime_start"] = t.datetime_start
         row["datetime_complete"] = t.datetime_complete
         for n in names:

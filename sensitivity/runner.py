@@ -32,7 +32,6 @@ from sensitivity.storage import (
     fail_trial,
     harness_lock,
     requeue,
-    worker_id,
 )
 
 __all__ = ["WorkerReport", "work", "claim", "store_outcome", "signals_interrupt", "suggest"]
@@ -80,8 +79,8 @@ def _pop_waiting(h: StudyHandle) -> tuple[optuna.Trial, DesignPoint] | None:
             h.storage.set_trial_state_values(tid, TrialState.FAIL)
             continue
         trial = optuna.Trial(h.study, tid)
-        if h.design is not None:
-            return trial, _register(h, trial, h.design[int(t.user_attrs["design_index"])])
+        if h.design is not None:  # queued with its parameters already set
+            return trial, h.design[int(t.user_attrs["design_index"])]
         strategy, seed = t.user_attrs["strategy"], int(t.user_attrs["seed"])
         return trial, _register(
             h, trial, DesignPoint(int(t.user_attrs["design_index"]), strategy, seed)
@@ -117,19 +116,14 @@ def claim(h: StudyHandle) -> tuple[optuna.Trial, DesignPoint] | None:
     got = _pop_waiting(h)
     if got is None and h.design is None:
         got = _ask_adaptive(h)
-    if got is not None:
-        got[0].set_user_attr("worker", worker_id())
-        got[0].set_user_attr("heartbeat", time.time())
-    return got
+    return got  # the heartbeat (with the worker id) falls back to datetime_start until it beats
 
 
 def store_outcome(h: StudyHandle, trial: optuna.Trial, outcome: Outcome) -> bool:
     """Write record and curve, then tell Optuna. False if the trial was failed meanwhile
     (e.g. declared stale) -- its retry then stands and this result is dropped."""
     try:
-        trial.set_user_attr("status", outcome.record["status"])
-        trial.set_user_attr("reason", outcome.record["reason"])
-        trial.set_user_attr("record", outcome.record)
+        trial.set_user_attr("record", outcome.record)  # holds status and reason
         trial.set_user_attr("curve", outcome.curve)
         if outcome.failed:
             h.study.tell(trial, state=TrialState.FAIL)
@@ -137,8 +131,8 @@ def store_outcome(h: StudyHandle, trial: optuna.Trial, outcome: Outcome) -> bool
             h.study.tell(trial, outcome.value)
     except UpdateFinishedTrialError:
         return False
-    except RuntimeError as err:  # optuna raises RuntimeError telling an already finished trial
-        if "finished" in str(err).lower() or "not updatable" in str(err).lower():
+    except ValueError as err:  # optuna: "Cannot tell a FAIL trial." (failed as stale meanwhile)
+        if "Cannot tell a" in str(err):
             return False
         raise
     if outcome.failed:

@@ -12,7 +12,9 @@ Optuna's own tools read the journal, e.g.
 
 Trial bookkeeping lives in user attributes: ``design_index``, ``strategy``, ``seed``,
 ``attempt`` and ``retry_of`` (set when queued), ``worker`` and ``heartbeat`` (while running),
-``status``, ``reason``, ``record`` and ``curve`` (when finished; see :mod:`sensitivity.objective`).
+``record`` (with ``status`` and ``reason``) and ``curve`` when finished (see
+:mod:`sensitivity.objective`); ``status`` and ``reason`` also as attributes of trials failed by
+the harness (stale worker, signal).
 """
 
 from __future__ import annotations
@@ -176,21 +178,34 @@ def open_study(
 def enqueue_point(
     h: StudyHandle, point: DesignPoint, *, attempt: int, retry_of: int | None
 ) -> None:
-    """Queue ``point`` as a WAITING trial with fixed parameters."""
-    from sensitivity.design import encode
+    """Queue ``point`` as a WAITING trial whose parameters and distributions are already set
+    (one journal line; no per-parameter writes when a worker claims it)."""
+    from optuna.distributions import CategoricalDistribution
+    from optuna.trial import create_trial
 
-    params = {p.name: encode(p, point.params[p.name]) for p in h.spec.params_for(point.strategy)}
+    from sensitivity.design import distribution, encode
+
+    applicable = h.spec.params_for(point.strategy)
+    params = {p.name: encode(p, point.params[p.name]) for p in applicable}
+    dists = {p.name: distribution(p) for p in applicable}
     params["strategy"] = point.strategy
+    dists["strategy"] = CategoricalDistribution(list(h.spec.strategies))
     params["seed"] = point.seed
-    h.study.enqueue_trial(
-        params,
-        user_attrs={
-            "design_index": point.index,
-            "strategy": point.strategy,
-            "seed": point.seed,
-            "attempt": attempt,
-            "retry_of": retry_of,
-        },
+    dists["seed"] = CategoricalDistribution(list(h.spec.design.seeds))
+    h.study.add_trial(
+        create_trial(
+            state=TrialState.WAITING,
+            params=params,
+            distributions=dists,
+            user_attrs={
+                "design_index": point.index,
+                "strategy": point.strategy,
+                "seed": point.seed,
+                "attempt": attempt,
+                "retry_of": retry_of,
+            },
+            system_attrs={"fixed_params": params},
+        )
     )
 
 
@@ -272,12 +287,12 @@ def fail_stale(h: StudyHandle, *, now: float | None = None) -> list[int]:
     grace = h.spec.run.grace_period
     failed = []
     for t in h.trials((TrialState.RUNNING,)):
-        beat = t.user_attrs.get("heartbeat")
+        hb = t.user_attrs.get("heartbeat")
+        beat, who = (hb[0], hb[1]) if isinstance(hb, list | tuple) else (hb, "unknown worker")
         if beat is None and t.datetime_start is not None:
             beat = t.datetime_start.timestamp()
         if beat is None or now - float(beat) <= grace:
             continue
-        who = t.user_attrs.get("worker", "unknown worker")
         reason = f"stale: no heartbeat from {who} for {now - float(beat):.0f} s (worker died?)"
         if fail_trial(h, t, reason):
             failed.append(t.number)
@@ -285,7 +300,8 @@ def fail_stale(h: StudyHandle, *, now: float | None = None) -> list[int]:
 
 
 class Heartbeat:
-    """Context manager: a daemon thread writes ``heartbeat = time.time()`` every interval."""
+    """Context manager: a daemon thread writes ``heartbeat = [time.time(), "host:pid"]`` every
+    ``run.heartbeat_interval`` seconds (one journal line per beat)."""
 
     def __init__(self, h: StudyHandle, trial_id: int) -> None:
         self._h, self._tid = h, trial_id
@@ -295,7 +311,9 @@ class Heartbeat:
     def _beat(self) -> None:
         while not self._stop.wait(self._h.spec.run.heartbeat_interval):
             with contextlib.suppress(Exception):
-                self._h.storage.set_trial_user_attr(self._tid, "heartbeat", time.time())
+                self._h.storage.set_trial_user_attr(
+                    self._tid, "heartbeat", [time.time(), worker_id()]
+                )
 
     def __enter__(self) -> Heartbeat:
         self._thread.start()

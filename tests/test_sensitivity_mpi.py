@@ -33,8 +33,8 @@ def test_two_groups_of_two_ranks_complete_the_design(tmp_path: Path) -> None:
     assert (t["state"] == "COMPLETE").all()
     assert t["worker"].nunique() <= 2  # only the two group leaders touched storage
     study_trials = load(tmp_path / "results" / "tiny").study.get_trials()
-    assert {tr.user_attrs["mpi_ranks"] for tr in study_trials} == {2}
-    assert {tr.user_attrs["mpi_group"] for tr in study_trials} <= {0, 1}
+    assert {tr.user_attrs["mpi"]["ranks"] for tr in study_trials} == {2}
+    assert {tr.user_attrs["mpi"]["group"] for tr in study_trials} <= {0, 1}
 
 
 def test_ranks_per_trial_must_divide_world(tmp_path: Path) -> None:
