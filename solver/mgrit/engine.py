@@ -232,10 +232,8 @@ class MGRIT:
 
     # ------------------------------------------------------------------ level operations
     def _phi(self, level: int, u: np.ndarray, i: int, j: int) -> np.ndarray:
-        with self.clock.step():
-            out = self.problem.step(u, i, j, level)
         self._steps[level] += 1
-        return out
+        return self.clock.call(self.problem.step, u, i, j, level)
 
     def _sweep_f(self, level: int) -> None:
         """F-sweep (Gauss-Seidel along each interval): ``u_k = Phi(u_{k-1}) + g_k`` at F-points."""
