@@ -170,3 +170,9 @@ def test_level_options_validated(peaks):
             init=_init(config.with_layers(2)),
             strategy={"name": "nested", "layers": (2, 4), "level_tolerance": 85},
         )
+
+
+def test_initial_params_must_match_the_coarsest_level(peaks):
+    config = _config(4)
+    with pytest.raises(ConfigError, match="coarsest level \\(n_layers=2\\); the initial Params"):
+        train(config, peaks, init=_init(config), strategy={"name": "nested", "layers": (2, 4)})

@@ -177,5 +177,8 @@ def test_spline_option_errors():
     config = NetworkConfig(n_features=2, n_classes=5, width=5, n_layers=4)
     with pytest.raises(ConfigError, match="`refine` must be 'layers' or 'knots'"):
         train(config, data, strategy={"name": "spline", "refine": "both"})
+    with pytest.raises(ConfigError, match="n_knots \\+ degree = 5 coefficient sets"):
+        init = Params.zeros(config)
+        train(config, data, init=init, strategy={"name": "spline", "n_knots": 3, "degree": 2})
     with pytest.raises(ConfigError, match="fixed `time_scale` other than 1"):
         train(config, data, strategy={"name": "spline", "time_scale": 2.0})

@@ -297,6 +297,12 @@ class NestedIteration:
             return config.t_final * sched[level] / sched[-1]
 
         coarse = config.with_layers(sched[0], t_final=t_final(0))
+        if isinstance(ctx.init, Params) and ctx.init.n_layers != sched[0]:
+            raise ConfigError(
+                f"nested iteration starts from the coarsest level (n_layers={sched[0]}); the "
+                f"initial Params have {ctx.init.n_layers} layers. Pass Params for "
+                f"{sched[0]} layers or an InitConfig."
+            )
         theta = initial_params(ctx, coarse).to_flat()
         start = LevelState(coarse, PlainControls(coarse), theta)
 

@@ -222,6 +222,12 @@ class SplineStrategy:
 
         first = config.with_layers(sched[0])
         controls = SplineControls(first, n_knots, self.degree, self.train_time_scale)
+        if isinstance(ctx.init, Params) and ctx.init.n_layers != controls.n_coef:
+            raise ConfigError(
+                f"spline controls start from n_knots + degree = {controls.n_coef} coefficient "
+                f"sets; the initial Params have {ctx.init.n_layers} layers. Pass Params with "
+                f"{controls.n_coef} layers (one per coefficient set) or an InitConfig."
+            )
         theta = controls.pack(initial_params(ctx, controls.coef_config), self.time_scale)
 
         def refine(level: int, state: LevelState) -> LevelState:
