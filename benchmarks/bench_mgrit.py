@@ -36,9 +36,9 @@ from solver.config import NetworkConfig  # noqa: E402
 from solver.data import load_dataset  # noqa: E402
 from solver.init import InitConfig, initialize  # noqa: E402
 from solver.mgrit import MGRIT, MGRITPropagation, ParallelConfig  # noqa: E402
+from solver.mgrit.model import modelled_evaluation  # noqa: E402
 from solver.mgrit.resnet import ForwardResNet  # noqa: E402
 from solver.network import evaluate  # noqa: E402
-from solver.parallel import run_ranks  # noqa: E402
 from solver.params import Params  # noqa: E402
 
 WIDTH, T_FINAL = 8, 5.0
@@ -174,12 +174,8 @@ def speedup(depths: list[int], ranks: list[int], latency: float) -> dict:
                 cells.append("-")
                 continue
 
-            def body(comm, config=config, params=params, par=par):
-                prop = MGRITPropagation(config, par, comm)
-                prop.begin_step()
-                return prop.evaluate(config, params, X, y, gradient=True).info["modelled_time"]
-
-            t = run_ranks(p, body, timeout=600)[0]
+            model = modelled_evaluation(config, params, X, y, par, p)
+            t = model["modelled_time"]
             out[f"{n}/{p}"] = 2 * n / t
             cells.append(f"{2 * n / t:.2f}")
         print(f"{n:>5} " + " ".join(f"{c:>7}" for c in cells))

@@ -204,3 +204,18 @@ def test_training_with_one_level_mgrit_matches_serial_training():
         assert a["objective"] == pytest.approx(b["objective"], rel=1e-12)
         assert a["grad_norm"] == pytest.approx(b["grad_norm"], rel=1e-10)
     assert layered.history[-1]["primal_residual"] == 0.0
+
+
+def test_modelled_speedup_grows_with_ranks():
+    from solver.mgrit import modelled_evaluation
+
+    config = _network(64)
+    params, X, y = _problem(config)
+    parallel = ParallelConfig(one_shot=True, warmup_steps=0, min_coarse_size=2)
+    models = [modelled_evaluation(config, params, X, y, parallel, p) for p in (1, 4, 16)]
+    assert all(m["serial_time"] == 128.0 for m in models)
+    speedups = [m["speedup"] for m in models]
+    assert speedups[0] < speedups[1] < speedups[2]
+    assert models[0]["messages"] == 0 and models[2]["messages"] > 0
+    # one rank: the modelled time is the total work (steps) plus the classifier/opening units
+    assert models[0]["modelled_time"] >= models[0]["layer_steps"]

@@ -4,6 +4,7 @@ ResNet propagation built on it (:class:`MGRITPropagation`, :class:`ParallelConfi
 from solver.mgrit.config import CycleType, MGRITConfig, TemporalNorm
 from solver.mgrit.engine import MGRIT
 from solver.mgrit.grid import LevelGrid
+from solver.mgrit.model import modelled_evaluation
 from solver.mgrit.parallel_config import ParallelConfig
 from solver.mgrit.problem import Propagator
 from solver.mgrit.propagation import MGRITPropagation
@@ -20,4 +21,5 @@ __all__ = [
     "ParallelConfig",
     "Propagator",
     "TemporalNorm",
+    "modelled_evaluation",
 ]

@@ -47,7 +47,8 @@ class MGRITPropagation:
     ``info`` of an evaluation: ``primal_residual``, ``adjoint_residual`` (last MGRIT residual
     norms), ``primal_iterations``, ``adjoint_iterations``, ``modelled_time`` (critical path
     from the virtual clocks), ``layer_steps`` (propagator calls summed over ranks),
-    ``messages`` (point-to-point messages summed over ranks), ``d_time_scale``, ``scores``.
+    ``messages`` (point-to-point messages summed over ranks), ``d_time_scale``, ``scores``,
+    ``primal_history`` / ``adjoint_history`` (residual norm after each MGRIT cycle).
     """
 
     name = "mgrit"
@@ -173,6 +174,8 @@ class MGRITPropagation:
         info = {
             "primal_residual": fwd.residual,
             "adjoint_residual": adj.residual,
+            "primal_history": fwd.residual_history,
+            "adjoint_history": adj.residual_history,
             "primal_iterations": fwd.iterations,
             "adjoint_iterations": adj.iterations,
             "layer_steps": int(total[-2]),
