@@ -112,17 +112,23 @@ class MGRIT:
     def n_levels(self) -> int:
         return self.grid.n_levels
 
-    def solve(self, initial: Mapping[int, np.ndarray] | None = None) -> MGRITResult:
+    def solve(
+        self, initial: Mapping[int, np.ndarray] | None = None, *, consume_initial: bool = False
+    ) -> MGRITResult:
         """Run MGRIT cycles from a cold start (``init_state``) or a warm start.
 
         ``initial``: this rank's fine states ``{index: array}`` from a previous solve (e.g.
         ``previous.states``); state 0 is always re-read from ``problem.init_state(0)``.
+        ``consume_initial``: move the states out of ``initial`` (a dict, emptied), so that each
+        old state is freed as soon as it is replaced (saves one copy of the states in memory).
         Returns this rank's :class:`MGRITResult`; the residual history is identical on all ranks.
         """
         cfg, n_levels = self.config, self.n_levels
         self._steps = [0] * n_levels
         sent0, values0, t0 = self.channel.messages_sent, self.channel.values_sent, self.clock.time
-        self._start(initial)
+        cold = initial is None
+        self._start(initial, consume_initial)
+        initial = None
         history: list[float] = []
         iterations = 0
         status: Status = "max_iterations"
@@ -131,7 +137,7 @@ class MGRIT:
             history.append(0.0)
             status = "converged"
         else:
-            if cfg.skip_first_down and initial is None and cfg.max_iterations > 0:
+            if cfg.skip_first_down and cold and cfg.max_iterations > 0:
                 self._skip_down_cycle()
                 iterations = 1
             while True:
@@ -150,6 +156,7 @@ class MGRIT:
                 if last:
                     break
                 self._restrict(0, residual)
+                residual = {}  # folded into the coarse right-hand side; free it
                 self._coarse_solve(1, cfg.cycle)
                 self._correct(0)
                 iterations += 1
@@ -184,7 +191,7 @@ class MGRIT:
         return out if fine and fine[0] > 0 else None
 
     # ------------------------------------------------------------------ set-up
-    def _start(self, initial: Mapping[int, np.ndarray] | None) -> None:
+    def _start(self, initial: Mapping[int, np.ndarray] | None, consume: bool) -> None:
         fine: States = {}
         for t in self.points[0]:
             if t == 0 or initial is None:
@@ -196,7 +203,10 @@ class MGRIT:
                         f"{self.comm.rank}. Fix: pass this rank's `states` of a previous solve "
                         "with the same layout."
                     )
-                fine[t] = np.asarray(initial[t], dtype=np.float64)  # never modified in place
+                # states are never modified in place, so no copy is needed
+                fine[t] = np.asarray(initial[t], dtype=np.float64)
+                if consume:
+                    del initial[t]
         self._shape = next(iter(fine.values())).shape
         self.u = [fine] + [{} for _ in range(self.n_levels - 1)]
         self.g = [None] * self.n_levels
@@ -336,6 +346,7 @@ class MGRIT:
         for t in self.points[level + 1]:
             if t > 0:
                 u[t] = uc[t]
+        self.u[level + 1], self.g[level + 1] = {}, None  # rebuilt by the next restriction
         self._fresh[level] = False
         if level > 0:
             self._sweep_f(level)
@@ -355,6 +366,7 @@ class MGRIT:
         self._relax(level)
         residual, _ = self._residual(level)
         self._restrict(level, residual)
+        del residual  # folded into the coarse right-hand side; free it before recursing
         self._coarse_solve(level + 1, kind)
         self._correct(level)
 

@@ -99,7 +99,7 @@ class MGRITPropagation:
         step = max(self._step, 0)
         h, act, n = time_scale * config.h, config.activation, config.n_layers
         warm = self._forward is not None and self._X is not None and np.array_equal(self._X, X)
-        fwd = self._solve_forward(config, params, X, h, step, warm)
+        fwd = self._solve_forward(config, params, X, h, step, warm, consume=gradient)
         owns_last = n in fwd.states
         loss = 0.0
         scores = np.zeros((X.shape[0], config.n_classes))
@@ -137,7 +137,9 @@ class MGRITPropagation:
             clock=self.clock,
             layout=self.adjoint_layout,
         )
-        adj = adj_engine.solve(self._adjoint if warm and self._adjoint is not None else None)
+        previous, self._adjoint = self._adjoint, None
+        adj = adj_engine.solve(previous if warm else None, consume_initial=True)
+        del previous
         self._adjoint = adj.states
         dh = np.zeros(n)
         before = adj_engine.predecessor(adj.states)
@@ -214,8 +216,11 @@ class MGRITPropagation:
         h: float,
         step: int | None,
         warm: bool,
+        consume: bool = False,
     ) -> MGRITResult:
-        """Forward MGRIT solve (``step=None``: to tolerance) with the opening re-applied."""
+        """Forward MGRIT solve (``step=None``: to tolerance) with the opening re-applied;
+        ``consume`` moves the warm-start states into the solve (gradient evaluations, which
+        store their new states afterwards)."""
 
         def opening() -> np.ndarray:
             with self.clock.step():
@@ -234,4 +239,9 @@ class MGRITPropagation:
             clock=self.clock,
             layout=self.layout,
         )
-        return engine.solve(self._forward if warm else None)
+        if not warm:
+            return engine.solve(None)
+        if consume:
+            previous, self._forward = self._forward, None
+            return engine.solve(previous, consume_initial=True)
+        return engine.solve(dict(self._forward), consume_initial=True)
