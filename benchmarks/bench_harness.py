@@ -94,8 +94,9 @@ def overhead(tmp: Path, trials: int, iterations: int) -> dict[str, float]:
 def throughput(
     tmp: Path, trials: int, workers: list[int], iterations: int
 ) -> dict[int, tuple[float, float]]:
-    """Per worker count: (trials/s over the whole command, trials/s from first trial start to
-    last trial end, i.e. without process start-up)."""
+    """Per worker count: (trials/s over the whole command including process start-up,
+    trials/s while all workers run, i.e. between the last worker's first start and the first
+    worker's last completion)."""
     from sensitivity.results import load
 
     rates = {}
@@ -109,8 +110,13 @@ def throughput(
         )  # fmt: skip
         wall = time.perf_counter() - t0
         t = load(tmp / "results" / f"tp{n}").trials
-        span = (t["datetime_complete"].max() - t["datetime_start"].min()).total_seconds()
-        rates[n] = (trials / wall, trials / span)
+        # steady state: while every worker process is running trials (after all start-ups)
+        lo = t.groupby("worker")["datetime_start"].min().max()
+        hi = t.groupby("worker")["datetime_complete"].max().min()
+        inside = t[(t["datetime_complete"] > lo) & (t["datetime_complete"] <= hi)]
+        span = (hi - lo).total_seconds()
+        steady = len(inside) / span if span > 0 and len(inside) else float("nan")
+        rates[n] = (trials / wall, steady)
     return rates
 
 
@@ -118,8 +124,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--trials", type=int, default=30, help="trials of the overhead run")
     ap.add_argument("--iterations", type=int, default=300, help="history rows per trial")
-    ap.add_argument("--tp-trials", type=int, default=24, help="trials of each throughput run")
-    ap.add_argument("--tp-iterations", type=int, default=600, help="iterations per trial")
+    ap.add_argument("--tp-trials", type=int, default=32, help="trials of each throughput run")
+    ap.add_argument("--tp-iterations", type=int, default=1500, help="iterations per trial")
     ap.add_argument("--workers", default="1,2,4", help="worker counts to compare")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench_harness_"))

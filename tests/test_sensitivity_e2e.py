@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -62,6 +64,19 @@ def test_six_trial_study_end_to_end(tmp_path: Path) -> None:
     index = (figdir / "INDEX.md").read_text()
     assert "python -m sensitivity figures" in index and "robustness_heatmap.png" in index
 
+    # Optuna's own tools read the storage
+    optuna_cli = Path(sys.executable).parent / "optuna"
+    proc = subprocess.run(
+        [str(optuna_cli), "trials", "--storage", str(rdir / "journal.log"), "--storage-class",
+         "JournalFileBackend", "--study-name", "tiny", "-f", "json"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    listed = json.loads(proc.stdout)
+    assert len(listed) == 6 and {"learning_rate", "init_scale", "seed", "strategy"} == set(
+        listed[0]["params"]
+    )
+
     # a second run is idempotent: no new trials
     assert main(["run", str(study), "--quiet"]) == 0
     assert len(load(rdir).trials) == 6
@@ -95,3 +110,10 @@ def test_tpe_design_fills_slots_without_duplicates(tmp_path: Path) -> None:
     assert t["seed"].tolist() == [0, 1, 0, 1, 0]  # one strategy: seeds cycle
     assert t["param_learning_rate"].between(0.001, 0.1).all()
     assert (t["state"] == "COMPLETE").all()
+
+
+def test_worker_needs_an_existing_study(tmp_path: Path, capsys) -> None:
+    study = write_study(tmp_path, name="nostudy")
+    assert main(["worker", str(study), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "no study 'nostudy'" in err and "sensitivity run" in err
