@@ -44,3 +44,29 @@ def test_ranks_per_trial_must_divide_world(tmp_path: Path) -> None:
     assert "`--ranks-per-trial` must divide the number of MPI ranks" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert not (tmp_path / "results").exists()
+
+
+def test_groups_train_layer_parallel_like_serial(tmp_path: Path) -> None:
+    """With [training.parallel] (MGRIT iterated to tolerance) each 2-rank group trains the
+    layer-parallel network; its final accuracies equal a serial run of the same design."""
+    from sensitivity.cli import main
+
+    serial = write_study(tmp_path, name="serial")
+    text = serial.read_text().replace("n_layers = 4", "n_layers = 8")
+    serial.write_text(text)
+    par = tmp_path / "par.toml"
+    par.write_text(
+        text.replace('name = "serial"', 'name = "par"').replace(
+            "[strategies.random]",
+            "[training.parallel]\nmin_coarse_size = 2\none_shot = false\ntolerance = 1e-12\n\n"
+            "[strategies.random]",
+        )
+    )
+    assert main(["run", str(serial), "--quiet"]) == 0
+    proc = _mpirun(4, "run", str(par), "--ranks-per-trial", "2")
+    assert proc.returncode == 0, proc.stderr
+    s = load(tmp_path / "results" / "serial").trials.set_index("design_index")
+    p = load(tmp_path / "results" / "par").trials.set_index("design_index")
+    assert (p["status"] == "complete").all() and len(p) == 6
+    assert (p["val_acc"] - s["val_acc"]).abs().max() < 1e-12
+    assert (p["objective"] - s["objective"]).abs().max() < 1e-6
