@@ -15,7 +15,6 @@ import numpy as np
 from solver.mgrit import MGRIT, MGRITConfig
 from solver.mgrit.examples import LinearDecay, TanhSystem
 from solver.parallel import abort_on_error
-from solver.parallel.mpi import world
 
 N_LAYERS = 48
 
@@ -39,6 +38,8 @@ def cases() -> dict[str, tuple[object, MGRITConfig]]:
 
 
 def main(outdir: Path) -> None:
+    from solver.parallel.mpi import world  # mpi4py only in the MPI process
+
     comm = world()
     with abort_on_error(comm):
         for name, (problem, config) in cases().items():

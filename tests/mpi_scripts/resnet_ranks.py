@@ -19,7 +19,6 @@ import numpy as np  # noqa: E402
 from solver.config import NetworkConfig  # noqa: E402
 from solver.mgrit import MGRITPropagation, ParallelConfig  # noqa: E402
 from solver.parallel import abort_on_error  # noqa: E402
-from solver.parallel.mpi import world  # noqa: E402
 from solver.params import Params  # noqa: E402
 
 CONFIG = NetworkConfig(
@@ -39,6 +38,8 @@ def inputs() -> tuple[Params, np.ndarray, np.ndarray]:
 
 
 def main(outdir: Path) -> None:
+    from solver.parallel.mpi import world  # mpi4py only in the MPI process
+
     comm = world()
     with abort_on_error(comm):
         for name, parallel in CASES.items():
