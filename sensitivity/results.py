@@ -118,6 +118,8 @@ def _resolve(source: str | Path | StudySpec, storage: str | None) -> tuple[Any, 
     if resolved.exists():
         meta = json.loads(resolved.read_text())
         name = meta.get("name", name)
+        if storage is None and not (p / "journal.log").exists():
+            storage = meta.get("storage")  # a URL storage recorded by `run`
         src = meta.get("study_file")
         if src and Path(src).exists():
             try:

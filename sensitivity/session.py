@@ -36,7 +36,7 @@ from sensitivity.storage import (
     sync_design,
 )
 
-__all__ = ["prepare", "run_local", "coverage", "versions"]
+__all__ = ["prepare", "run_local", "coverage", "versions", "validation_points"]
 
 
 def versions() -> dict[str, str]:
@@ -114,6 +114,29 @@ def _write_resolved(spec: StudySpec, h: StudyHandle, argv: list[str], workers: i
                 w.writerow([pt.index, pt.strategy, pt.seed] + [pt.params.get(n, "") for n in names])
 
 
+def validation_points(spec: StudySpec) -> list:
+    """Points whose configurations are checked before anything is written: the whole fixed
+    design, or for tpe one point per (strategy, seed) slot at each range's end points and
+    every choice value."""
+    if spec.design.kind != "tpe":
+        return make_design(spec)
+    from sensitivity.design import DesignPoint, adaptive_slot
+
+    points = []
+    for i in range(len(spec.strategies)):
+        strategy, seed = adaptive_slot(spec, i)
+        params = spec.params_for(strategy)
+        n = max([len(p.values) if p.kind != "range" else 2 for p in params], default=1)
+        for k in range(n):
+            values = {
+                p.name: (p.values[k % len(p.values)] if p.kind != "range"
+                         else (p.low, p.high)[k % 2])
+                for p in params
+            }  # fmt: skip
+            points.append(DesignPoint(i, strategy, seed, values))
+    return points
+
+
 def prepare(
     spec: StudySpec, *, storage: str | None = None, argv: list[str] | None = None, workers: int = 1
 ) -> StudyHandle:
@@ -123,18 +146,7 @@ def prepare(
         SpecError: a design point's configuration is rejected by the solver (nothing written).
         StorageError: the storage holds a different design under this name.
     """
-    if spec.design.kind != "tpe":
-        bridge.check_spec(spec, make_design(spec))
-    else:
-        from sensitivity.design import DesignPoint, adaptive_slot
-
-        pts = []
-        for i in range(min(len(spec.strategies) * len(spec.design.seeds), spec.design.points or 1)):
-            s, seed = adaptive_slot(spec, i)
-            pts.append(
-                DesignPoint(i, s, seed, {p.name: p.from_unit(0.5) for p in spec.params_for(s)})
-            )
-        bridge.check_spec(spec, pts)
+    bridge.check_spec(spec, validation_points(spec))
     with harness_lock(spec):
         h = open_study(spec, url=storage)
         fail_stale(h)

@@ -117,3 +117,15 @@ def test_worker_needs_an_existing_study(tmp_path: Path, capsys) -> None:
     assert main(["worker", str(study), "--quiet"]) == 1
     err = capsys.readouterr().err
     assert "no study 'nostudy'" in err and "sensitivity run" in err
+
+
+def test_any_optuna_storage_url(tmp_path: Path) -> None:
+    study = write_study(tmp_path, name="url", learning_rates="[0.01]")
+    url = f"sqlite:///{(tmp_path / 'url.db').as_posix()}"
+    assert main(["run", str(study), "--storage", url, "--quiet"]) == 0
+    assert (tmp_path / "url.db").exists()
+    assert not (tmp_path / "results" / "url" / "journal.log").exists()
+    res = load(study, storage=url)
+    assert len(res.trials) == 2 and (res.trials["state"] == "COMPLETE").all()
+    assert len(res.curves) == 2 * 16
+    assert len(load(tmp_path / "results" / "url").trials) == 2  # URL found in resolved.json

@@ -14,6 +14,7 @@ from test_sensitivity_common import REPO, cli, write_study
 from sensitivity import bridge
 from sensitivity.design import adaptive_slot, design_total, make_design
 from sensitivity.errors import SpecError
+from sensitivity.session import validation_points
 from sensitivity.spec import ParamSpec, load_spec, parse_spec
 
 BAD = sorted((Path(__file__).parent / "bad_studies").glob("*.toml"))
@@ -22,7 +23,7 @@ STUDIES = sorted((REPO / "studies").glob("*.toml"))
 
 def _validate(path: Path) -> None:
     spec = load_spec(path)
-    bridge.check_spec(spec, make_design(spec) if spec.design.kind != "tpe" else [])
+    bridge.check_spec(spec, validation_points(spec))
 
 
 @pytest.mark.parametrize("path", BAD, ids=[p.stem for p in BAD])
@@ -63,8 +64,7 @@ def test_every_study_file_validates(path: Path) -> None:
     missing = [s for s in spec.strategies if s not in _registered()]
     if missing:
         pytest.skip(f"solver strategies not available yet: {missing}")
-    points = make_design(spec) if spec.design.kind != "tpe" else []
-    bridge.check_spec(spec, points)
+    bridge.check_spec(spec, validation_points(spec))
     assert design_total(spec) >= 1
 
 
