@@ -137,6 +137,11 @@ def _resolve(source: str | Path | StudySpec, storage: str | None) -> tuple[Any, 
         from optuna.storages.journal import JournalFileBackend
 
         storage = JournalStorage(JournalFileBackend(str(journal)))
+    elif storage.endswith((".log", ".jsonl")):
+        from optuna.storages import JournalStorage
+        from optuna.storages.journal import JournalFileBackend
+
+        storage = JournalStorage(JournalFileBackend(storage))
     return spec, name, storage
 
 

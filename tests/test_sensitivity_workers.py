@@ -48,7 +48,7 @@ def _wait_running(study: Path, proc: subprocess.Popen, timeout: float = 60) -> i
 
 
 def test_four_concurrent_workers_on_default_storage(tmp_path: Path) -> None:
-    study = write_study(tmp_path, iterations=300, learning_rates="[0.001, 0.003, 0.01, 0.03]",
+    study = write_study(tmp_path, iterations=1000, learning_rates="[0.001, 0.003, 0.01, 0.03]",
                         scales="[0.01, 0.1, 1.0]")  # fmt: skip
     assert main(["run", str(study), "--workers", "4", "--quiet"]) == 0
     rdir = tmp_path / "results" / "tiny"
@@ -59,7 +59,7 @@ def test_four_concurrent_workers_on_default_storage(tmp_path: Path) -> None:
 
 
 def test_resume_after_killed_worker(tmp_path: Path) -> None:
-    study = write_study(tmp_path, iterations=1500, learning_rates="[0.001, 0.01]",
+    study = write_study(tmp_path, iterations=2500, learning_rates="[0.001, 0.01]",
                         scales="[0.1]", heartbeat=0.2, grace=1.5)  # fmt: skip
     prepare(load_spec(study))
     proc = _worker(study)
@@ -79,13 +79,13 @@ def test_resume_after_killed_worker(tmp_path: Path) -> None:
 
 
 def test_sigterm_fails_running_trial_as_retryable(tmp_path: Path) -> None:
-    study = write_study(tmp_path, iterations=1500, learning_rates="[0.01]", scales="[0.1]")
+    study = write_study(tmp_path, iterations=20000, learning_rates="[0.01]", scales="[0.1]")
     prepare(load_spec(study))
     proc = _worker(study)
     number = _wait_running(study, proc)
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=30)
-    assert proc.returncode == 128 + signal.SIGTERM, err
+    assert proc.returncode == 128 + signal.SIGTERM, (proc.returncode, err)
     assert "Traceback" not in err
     h = open_study(load_spec(study), create=False)
     trials = h.trials()
