@@ -2,8 +2,8 @@
 
 Sections (``--section``, default all):
 
-* ``convergence`` -- forward MGRIT on the ResNet (peaks data, width 8, T = 5, tanh): iterations
-  to a residual of 1e-10 and average convergence factor vs depth N, at initial weights and at
+* ``convergence`` -- forward and adjoint MGRIT on the ResNet (peaks data, width 8, T = 5, tanh):
+  iterations to a residual of 1e-10 and average convergence factor vs depth N, at initial and at
   trained-like weights (a 32-layer network trained with L-BFGS, resampled piecewise constant
   in t), F- and FCF-relaxation on the finest level (FCF on coarse levels, cf 2, V-cycles).
 * ``oneshot`` -- wall time of one gradient evaluation: one-shot MGRIT (2 + 2 cycles) and
@@ -35,9 +35,8 @@ import numpy as np  # noqa: E402
 from solver.config import NetworkConfig  # noqa: E402
 from solver.data import load_dataset  # noqa: E402
 from solver.init import InitConfig, initialize  # noqa: E402
-from solver.mgrit import MGRIT, MGRITPropagation, ParallelConfig  # noqa: E402
+from solver.mgrit import MGRITPropagation, ParallelConfig  # noqa: E402
 from solver.mgrit.model import modelled_evaluation  # noqa: E402
-from solver.mgrit.resnet import ForwardResNet  # noqa: E402
 from solver.network import evaluate  # noqa: E402
 from solver.params import Params  # noqa: E402
 
@@ -84,33 +83,45 @@ def drift(params: Params, k: int, size: float = 1e-3) -> Params:
 
 
 # ---------------------------------------------------------------------------- convergence
+def _factor(history: np.ndarray) -> float:
+    """Average convergence factor ``(r_last / r_0)^(1/(len-1))``."""
+    if len(history) < 2 or not history[0] > 0:
+        return float("nan")
+    return float((history[-1] / history[0]) ** (1.0 / (len(history) - 1)))
+
+
+def _levels(n_layers: int, par: ParallelConfig) -> int:
+    from solver.mgrit import LevelGrid
+
+    return LevelGrid.build(n_layers, par.mgrit()).n_levels
+
+
 def convergence(depths: list[int], batch: int) -> dict:
-    print("\n== MGRIT forward convergence on the ResNet (tol 1e-10, cf 2, V-cycles) ==")
-    X = peaks(batch // 5 + 1).X_train[:batch]
+    print("\n== MGRIT convergence on the ResNet, cold start, tol 1e-10 (cf 2, V-cycles, FCF "
+          "on coarse levels): iterations / average factor, forward and adjoint ==")  # fmt: skip
+    data = peaks(batch // 5 + 1)
+    X, y = data.X_train[:batch], data.y_train[:batch]
     weights = {"initial": initialize(network(32), INIT), "trained": trained_weights()}
     out = {}
-    print(f"{'weights':>8} {'N':>5} {'levels':>6} | {'F its':>5} {'F rho':>7} | "
-          f"{'FCF its':>7} {'FCF rho':>7}")  # fmt: skip
+    print(f"{'weights':>8} {'N':>5} {'lvls':>4} | {'F fwd':>11} {'F adj':>11} | "
+          f"{'FCF fwd':>11} {'FCF adj':>11}")  # fmt: skip
     for name, base in weights.items():
         for n in depths:
             config, params = network(n), resample(base, n)
-            row = []
+            cells = []
             for nrelax_fine in (0, 1):
-                settings = ParallelConfig(nrelax_fine=nrelax_fine, max_iterations=60,
-                                          tolerance=1e-10, min_coarse_size=2).mgrit()  # fmt: skip
-                opening = ForwardResNet(params, config.h, "tanh", lambda p=params: _open(p, X))
-                result = MGRIT(opening, n, settings).solve()
-                row += [result.iterations, result.convergence_factor, result.n_levels]
-            out[f"{name}/{n}"] = row
-            print(f"{name:>8} {n:>5} {row[2]:>6} | {row[0]:>5} {row[1]:>7.3f} | "
-                  f"{row[3]:>7} {row[4]:>7.3f}")  # fmt: skip
+                par = ParallelConfig(nrelax_fine=nrelax_fine, max_iterations=60, tolerance=1e-10,
+                                     min_coarse_size=2, cost="unit")  # fmt: skip
+                info = (
+                    MGRITPropagation(config, par).evaluate(config, params, X, y, gradient=True).info
+                )
+                for key in ("primal", "adjoint"):
+                    its, rho = info[f"{key}_iterations"], _factor(info[f"{key}_history"])
+                    cells.append(f"{its:>3} / {rho:.3f}")
+                    out[f"{name}/{n}/nrelax{nrelax_fine}/{key}"] = [its, rho]
+            print(f"{name:>8} {n:>5} {_levels(n, par):>4} | {cells[0]:>11} {cells[1]:>11} | "
+                  f"{cells[2]:>11} {cells[3]:>11}")  # fmt: skip
     return out
-
-
-def _open(params: Params, X: np.ndarray) -> np.ndarray:
-    from solver.layers import opening_forward
-
-    return opening_forward(X, params.open_K, params.open_b, WIDTH, "tanh")
 
 
 # ---------------------------------------------------------------------------- one-shot time
