@@ -1,6 +1,9 @@
 # One-command set-up: `make run` trains/studies, `make test` runs the suite.
+# Cluster users with a system MPI: `make install EXTRAS=dev` and then build mpi4py against it
+# (see README, "Cluster MPI").
 PYTHON ?= python3
 VENV   ?= .venv
+EXTRAS ?= mpi,dev
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
@@ -9,7 +12,7 @@ STAMP  := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[mpi,dev]'
+	$(PY) -m pip install --quiet -e '.[$(EXTRAS)]'
 	touch $(STAMP)
 
 install: $(STAMP)
