@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from mpi_scripts.mgrit_ranks import N_LAYERS, cases
 from mpi_scripts.runner import run_mpi
 
@@ -97,3 +99,27 @@ def test_mpi_ranks_agree(tmp_path):
             np.testing.assert_allclose(states, ref_states, rtol=1e-12, atol=1e-12)
             for h in histories:
                 np.testing.assert_allclose(h, ref_hist[0], rtol=1e-12, atol=0)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    n_layers=st.integers(10, 70),
+    cf_fine=st.integers(2, 5),
+    cf=st.integers(2, 4),
+    nrelax=st.integers(0, 2),
+    cycle=st.sampled_from(["V", "F"]),
+    data=st.data(),
+)
+def test_any_layout_gives_the_serial_result_bitwise(n_layers, cf_fine, cf, nrelax, cycle, data):
+    """Random depths, coarsening factors and rank counts (ranks without coarse points,
+    coarse intervals split between ranks, short last intervals): bitwise rank independence."""
+    problem = TanhSystem(np.array([[0.5, -1.0], [1.0, 0.2]]), np.zeros(2), 0.05, np.ones(2), seed=1)
+    config = MGRITConfig(
+        coarsening_factor_fine=cf_fine, coarsening_factor=cf, nrelax=nrelax, cycle=cycle,
+        max_iterations=3, abs_tol=0.0, min_coarse_size=1,
+    )  # fmt: skip
+    n_ranks = data.draw(st.integers(2, min(6, -(-n_layers // cf_fine))))
+    reference = _solve_on(1, problem, n_layers, config)[0]
+    results = _solve_on(n_ranks, problem, n_layers, config)
+    np.testing.assert_array_equal(_gather(results), _gather([reference]))
+    np.testing.assert_array_equal(results[-1].residual_history, reference.residual_history)
