@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from solver.config import NetworkConfig
 from solver.errors import ConfigError
@@ -219,3 +221,19 @@ def test_modelled_speedup_grows_with_ranks():
     assert models[0]["messages"] == 0 and models[2]["messages"] > 0
     # one rank: the modelled time is the total work (steps) plus the classifier/opening units
     assert models[0]["modelled_time"] >= models[0]["layer_steps"]
+
+
+@settings(max_examples=12, deadline=None)
+@given(n_layers=st.integers(6, 40), cf_fine=st.integers(2, 4), data=st.data())
+def test_any_layout_gives_rank_independent_gradients(n_layers, cf_fine, data):
+    config = _network(n_layers)
+    params, X, y = _problem(config, seed=n_layers)
+    parallel = ParallelConfig(
+        one_shot=True, warmup_steps=0, min_coarse_size=1, coarsening_factor_fine=cf_fine
+    )
+    n_ranks = data.draw(st.integers(2, min(5, -(-n_layers // cf_fine))))
+    ref = _evaluate(config, parallel, params, X, y, 1, steps=2)[0][-1]
+    ev = _evaluate(config, parallel, params, X, y, n_ranks, steps=2)[n_ranks - 1][-1]
+    assert ev.objective == ref.objective
+    np.testing.assert_array_equal(ev.gradient.to_flat(), ref.gradient.to_flat())
+    np.testing.assert_array_equal(ev.info["adjoint_history"], ref.info["adjoint_history"])
