@@ -8,6 +8,7 @@ Under ``mpiexec -n P`` with ``--levels > 1`` the layers are propagated by MGRIT 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import math
@@ -147,33 +148,39 @@ def run_train(args: argparse.Namespace) -> int:
                 )
             )
 
-    result = train(
-        config,
-        data,
-        optimizer=OptimizerConfig(
-            name=args.optimizer, learning_rate=args.learning_rate, batch_size=args.batch_size
-        ),
-        stop=StopConfig(
-            max_iterations=args.iterations,
-            grad_tol=args.grad_tol,
-            target_accuracy=args.target_accuracy,
-            time_budget=args.time_budget,
-        ),
-        init=InitConfig(
-            distribution=args.init,
-            scale_open=args.scale,
-            scale_hidden=args.scale,
-            scale_class=args.scale,
-            seed=args.seed,
-        ),
-        strategy={
-            "name": args.strategy,
-            **_parse_options(args.strategy_option, "--strategy-option"),
-        },
-        parallel=parallel,
-        comm=comm,
-        callback=show,
-    )
+    guard = contextlib.nullcontext()
+    if comm is not None:
+        from solver.parallel import abort_on_error
+
+        guard = abort_on_error(comm)  # an exception on one rank ends every rank, no hang
+    with guard:
+        result = train(
+            config,
+            data,
+            optimizer=OptimizerConfig(
+                name=args.optimizer, learning_rate=args.learning_rate, batch_size=args.batch_size
+            ),
+            stop=StopConfig(
+                max_iterations=args.iterations,
+                grad_tol=args.grad_tol,
+                target_accuracy=args.target_accuracy,
+                time_budget=args.time_budget,
+            ),
+            init=InitConfig(
+                distribution=args.init,
+                scale_open=args.scale,
+                scale_hidden=args.scale,
+                scale_class=args.scale,
+                seed=args.seed,
+            ),
+            strategy={
+                "name": args.strategy,
+                **_parse_options(args.strategy_option, "--strategy-option"),
+            },
+            parallel=parallel,
+            comm=comm,
+            callback=show,
+        )
     if not root:
         return 0
     out = Path(args.out)
