@@ -42,20 +42,32 @@ def build_figures(
     def add(name: str, caption: str, fig) -> None:
         made.append(FigureInfo(name, caption, tuple(plots.save(fig, out, name))))
 
+    sampled = results.spec is None or results.spec.design.kind != "grid"
+    bins = 5 if sampled else None
+    binned = (
+        " Sampled design: axes cut into 5 (log) bins, labelled by bin centre." if sampled else ""
+    )
     if x is not None and y is not None:
-        data = plot_data.heatmap_data(done, x=x, y=y)
+        data = plot_data.heatmap_data(done, x=x, y=y, bins=bins)
         add(
             "robustness_heatmap",
             f"Median final validation accuracy over seeds on {plot_data.label_of(x)} x "
-            f"{plot_data.label_of(y)}, one panel per strategy (diverged runs count as 0).",
+            f"{plot_data.label_of(y)}, one panel per strategy (diverged runs count as 0)." + binned,
             plots.render_heatmap(data, x=x, y=y, order=order),
         )
     if x is not None:
         add(
             "seed_spread",
             f"Final validation accuracy of every seed (dots) and its quartiles (boxes) over "
-            f"{plot_data.label_of(x)}, per strategy.",
-            plots.render_seed_spread(plot_data.seed_spread_data(done, x=x), x=x, order=order),
+            f"{plot_data.label_of(x)}, per strategy"
+            + (f", one panel per {plot_data.label_of(y)}." if y is not None else ".")
+            + binned,
+            plots.render_seed_spread(
+                plot_data.seed_spread_data(done, x=x, panel=y, bins=bins),
+                x=x,
+                panel=y,
+                order=order,
+            ),  # fmt: skip
         )
     if len(done):
         add(

@@ -49,32 +49,33 @@ def heatmap_data(
     y: str,
     metric: str = "val_acc",
     agg: Literal["median", "mean", "min"] = "median",
-    max_levels: int = 10,
+    bins: int | None = None,
 ) -> pd.DataFrame:
     """Metric aggregated over seeds on the ``x`` by ``y`` grid, per strategy.
 
-    Sampled designs (more than ``max_levels`` distinct values on an axis) are binned into
-    ``max_levels // 2`` bins (log-spaced for positive values), labelled by the bins' geometric
-    or arithmetic centres. Returns ``strategy, <x>, <y>, value, n``; diverged/failed runs count
-    as accuracy 0.
+    With ``bins`` (sampled designs), a numeric axis with more than ``bins`` distinct values is
+    cut into ``bins`` equal bins (log-spaced for positive values), labelled by the bins'
+    geometric or arithmetic centres. Returns ``strategy, <x>, <y>, value, n``; diverged/failed
+    runs count as accuracy 0.
     """
     df = _counted(trials)
     df = df[df[x].notna() & df[y].notna()]
     work = df[["strategy", x, y]].assign(value=_metric_values(df, metric).to_numpy())
-    for c in (x, y):
-        work[c] = _binned(work[c], max_levels)
+    if bins is not None:
+        for c in (x, y):
+            work[c] = _binned(work[c], bins)
     g = work.groupby(["strategy", x, y], sort=True)["value"]
     out = g.agg(agg).rename("value").to_frame()
     out["n"] = g.size()
     return out.reset_index()
 
 
-def _binned(col: pd.Series, max_levels: int) -> pd.Series:
+def _binned(col: pd.Series, bins: int) -> pd.Series:
     values = pd.to_numeric(col, errors="coerce")
-    if col.nunique() <= max_levels or values.isna().any():
+    if col.nunique() <= bins or values.isna().any():
         return col
     v = values.to_numpy(float)
-    k = max(max_levels // 2, 2)
+    k = max(bins, 2)
     log = bool((v > 0).all())
     lo, hi = (np.log(v.min()), np.log(v.max())) if log else (v.min(), v.max())
     edges = np.linspace(lo, hi, k + 1)
@@ -84,18 +85,25 @@ def _binned(col: pd.Series, max_levels: int) -> pd.Series:
     return pd.Series(centres[idx], index=col.index)
 
 
-def seed_spread_data(trials: pd.DataFrame, *, x: str, metric: str = "val_acc") -> pd.DataFrame:
-    """One row per counted trial: ``strategy, <x>, seed, value`` (for box + strip plots)."""
+def seed_spread_data(
+    trials: pd.DataFrame,
+    *,
+    x: str,
+    panel: str | None = None,
+    metric: str = "val_acc",
+    bins: int | None = None,
+) -> pd.DataFrame:
+    """One row per counted trial: ``strategy, <x>, [<panel>,] seed, value`` (box + strip
+    plots); ``bins`` as in :func:`heatmap_data`."""
     df = _counted(trials)
     df = df[df[x].notna()]
-    return pd.DataFrame(
-        {
-            "strategy": df["strategy"].to_numpy(),
-            x: df[x].to_numpy(),
-            "seed": df["seed"].to_numpy(),
-            "value": _metric_values(df, metric).to_numpy(),
-        }
-    )
+    cols = [x] if panel is None else [x, panel]
+    out = {"strategy": df["strategy"].to_numpy()}
+    for c in cols:
+        out[c] = (_binned(df[c], bins) if bins is not None else df[c]).to_numpy()
+    out["seed"] = df["seed"].to_numpy()
+    out["value"] = _metric_values(df, metric).to_numpy()
+    return pd.DataFrame(out)
 
 
 def ecdf_data(trials: pd.DataFrame, *, metric: str = "val_acc") -> pd.DataFrame:

@@ -75,8 +75,9 @@ def render_heatmap(
         for i, (ax, s) in enumerate(zip(axes[0], strategies, strict=False)):
             grid = data[data["strategy"] == s].pivot_table(index=y, columns=x, values="value")
             grid = grid.sort_index(ascending=False)
+            annotate = grid.size <= 64 and grid.shape[1] <= 8
             sns.heatmap(
-                grid, ax=ax, vmin=vmin, vmax=vmax, cmap="viridis", annot=grid.size <= 64,
+                grid, ax=ax, vmin=vmin, vmax=vmax, cmap="viridis", annot=annotate,
                 fmt=".2f", cbar=i == n - 1, cbar_kws={"label": metric_label},
                 xticklabels=[_fmt(v) for v in grid.columns],
                 yticklabels=[_fmt(v) for v in grid.index],
@@ -92,29 +93,48 @@ def render_seed_spread(
     data: pd.DataFrame,
     *,
     x: str,
+    panel: str | None = None,
     metric_label: str = "validation accuracy",
     order: list[str] | None = None,
 ) -> Figure:
-    """Box plot (quartiles) plus every seed as a dot, over ``x``, coloured by strategy."""
+    """Box plot (quartiles) plus every seed as a dot, over ``x``, coloured by strategy; one
+    panel per value of ``panel`` (so each box is exactly one configuration over seeds)."""
     hue_order = _order(data, order)
     colors = strategy_colors(hue_order)
     d = data.copy()
     d[x] = d[x].map(_fmt)
     xs = [_fmt(v) for v in sorted(data[x].dropna().unique())]
+    panels = [None] if panel is None else sorted(data[panel].dropna().unique())
+    n = len(panels)
+    ncols = n if n <= 3 else 2
+    nrows = -(-n // ncols)
     with plt.rc_context(_RC):
-        fig, ax = plt.subplots(figsize=(max(4.5, 1.1 * len(xs) + 2), 3.6),
-                               constrained_layout=True)  # fmt: skip
-        with warnings.catch_warnings():  # seaborn 0.13 passes matplotlib's deprecated `vert`
-            warnings.simplefilter("ignore", DeprecationWarning)
-            warnings.simplefilter("ignore", PendingDeprecationWarning)
-            sns.boxplot(d, x=x, y="value", hue="strategy", order=xs, hue_order=hue_order,
-                        palette=colors, ax=ax, fliersize=0, boxprops={"alpha": 0.45})  # fmt: skip
-        sns.stripplot(d, x=x, y="value", hue="strategy", order=xs, hue_order=hue_order,
-                      palette=colors, ax=ax, dodge=True, size=3.5, alpha=0.9, legend=False,
-                      jitter=0.15)  # fmt: skip
-        ax.set_xlabel(label_of(x))
-        ax.set_ylabel(metric_label)
-        ax.set_title(f"Spread over seeds of the final {metric_label}")
+        fig, axes = plt.subplots(nrows, ncols, squeeze=False, sharey=True, constrained_layout=True,
+                                 figsize=(max(4.5, (0.9 * len(xs) + 0.8) * ncols + 1.2),
+                                          3.0 * nrows + 0.6))  # fmt: skip
+        for ax in axes.flat[n:]:
+            ax.set_visible(False)
+        rng = np.random.default_rng(0)  # jitter of the dots, reproducible figures
+        width = 0.8 / len(hue_order)
+        for i, (ax, pv) in enumerate(zip(axes.flat, panels, strict=False)):
+            sub = d if pv is None else d[d[panel] == pv]
+            with warnings.catch_warnings():  # seaborn 0.13 passes matplotlib's deprecated `vert`
+                warnings.simplefilter("ignore", DeprecationWarning)
+                warnings.simplefilter("ignore", PendingDeprecationWarning)
+                sns.boxplot(sub, x=x, y="value", hue="strategy", order=xs, hue_order=hue_order,
+                            palette=colors, ax=ax, fliersize=0, boxprops={"alpha": 0.45},
+                            legend=i == 0)  # fmt: skip
+            for k, strategy in enumerate(hue_order):
+                g = sub[sub["strategy"] == strategy]
+                pos = np.array([xs.index(v) for v in g[x]], dtype=float)
+                pos += -0.4 + (k + 0.5) * width + rng.uniform(-0.3, 0.3, len(pos)) * width
+                ax.scatter(pos, g["value"], s=12, color=colors[strategy], alpha=0.9, zorder=3,
+                           linewidths=0)  # fmt: skip
+            ax.set_xlabel(label_of(x) if i >= n - ncols else "")
+            ax.set_ylabel(metric_label if i % ncols == 0 else "")
+            if pv is not None:
+                ax.set_title(f"{label_of(panel)} = {_fmt(pv)}")
+        fig.suptitle(f"Final {metric_label} over seeds (boxes: quartiles, dots: seeds)")
     return fig
 
 

@@ -143,6 +143,11 @@ def test_renderers_label_axes_and_save() -> None:
     xl, yl, _ = _labels(fig)
     assert xl == ["learning rate"] and yl == ["validation accuracy"]
     assert len(_png(fig)) > 1000
+    t4 = pd.concat([t.assign(param_init_scale=v) for v in (0.01, 0.1, 1.0)], ignore_index=True)
+    fig = plots.render_seed_spread(plot_data.seed_spread_data(t4, x=x, panel=y), x=x, panel=y)
+    xl, yl, titles = _labels(fig)
+    assert titles == ["init scale = 0.01", "init scale = 0.1", "init scale = 1"]
+    assert xl == ["learning rate"] * 3 and yl == ["validation accuracy", "", ""]
 
     fig = plots.render_ecdf(plot_data.ecdf_data(t))
     assert fig.axes[0].get_ylabel() == "fraction of runs"
