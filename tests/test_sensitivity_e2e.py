@@ -15,7 +15,7 @@ from sensitivity.objective import CURVE_COLUMNS
 from sensitivity.results import TRIAL_COLUMNS, export, load
 
 
-def test_six_trial_study_end_to_end(tmp_path: Path) -> None:
+def test_six_trial_study_end_to_end(tmp_path: Path, capsys) -> None:
     study = write_study(tmp_path)
     assert main(["run", str(study), "--quiet"]) == 0
     rdir = tmp_path / "results" / "tiny"
@@ -80,7 +80,12 @@ def test_six_trial_study_end_to_end(tmp_path: Path) -> None:
     # a second run is idempotent: no new trials
     assert main(["run", str(study), "--quiet"]) == 0
     assert len(load(rdir).trials) == 6
+    capsys.readouterr()
     assert main(["status", str(study)]) == 0
+    out = capsys.readouterr().out
+    assert "6/6 done, 0 running, 0 waiting" in out
+    assert "learning_rate: 0.001: 2/2, 0.01: 2/2, 0.1: 2/2" in out
+    assert "init_scale: 0.01: 3/3, 1: 3/3" in out
 
 
 def test_diverging_trials_are_recorded_not_fatal(tmp_path: Path) -> None:
@@ -129,3 +134,13 @@ def test_any_optuna_storage_url(tmp_path: Path) -> None:
     assert len(res.trials) == 2 and (res.trials["state"] == "COMPLETE").all()
     assert len(res.curves) == 2 * 16
     assert len(load(tmp_path / "results" / "url").trials) == 2  # URL found in resolved.json
+
+
+def test_progress_line_counts_and_eta() -> None:
+    from sensitivity.progress import format_progress
+
+    c = {"total": 40, "done": 10, "running": 2, "failed_trials": 1, "remaining": 30}
+    line = format_progress(c, elapsed=20.0, done_since_start=5, width=8)
+    assert line.startswith("[##------] 10/40 done | 2 running | 1 failed | 30 remaining")
+    assert line.endswith("0:20 | ETA 2:00")  # 4 s per trial since start x 30 remaining
+    assert format_progress(c | {"remaining": 0}, elapsed=1, done_since_start=0).endswith("0:00")
