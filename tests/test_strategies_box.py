@@ -172,3 +172,27 @@ def test_regression_lsgd_output_layer_is_the_least_squares_fit():
         lsgd=True,
     )
     assert more.history[-1]["train_mse"] < more.history[0]["train_mse"]
+
+
+def test_depth_scaled_boxes_grow_by_one_plus_h_per_layer(peaks):
+    config = NetworkConfig(n_features=2, n_classes=5, width=6, n_layers=3, t_final=1.5)
+    params = box_params(config, peaks.X_train, seed=7, depth_scaled=True)
+    rng = np.random.default_rng(7)
+    X = peaks.X_train
+    K0, b0, _ = box_layer(rng, X.min(0), X.max(0), 6, 2.0)
+    Y0 = np.tanh(X @ K0.T + b0)
+    centre, half = (Y0.max(0) + Y0.min(0)) / 2, (Y0.max(0) - Y0.min(0)) / 2
+    for n in range(3):
+        grown = half * (1 + config.h) ** n
+        K, b, p = box_layer(rng, centre - grown, centre + grown, 6, 2.0)
+        np.testing.assert_array_equal(params.K[n], K)
+        np.testing.assert_array_equal(params.b[n], b)
+        np.testing.assert_allclose(np.linalg.norm(K, axis=1), 2.0 / np.linalg.norm(2 * grown))
+
+
+def test_box_strategy_option_errors(peaks):
+    config = NetworkConfig(n_features=2, n_classes=5, width=6, n_layers=2)
+    with pytest.raises(ConfigError, match="`init` must be 'box' or 'random'; got init='glorot'"):
+        train(config, peaks, strategy={"name": "box", "init": "glorot"})
+    with pytest.raises(ConfigError, match="`scale` of box initialisation must be > 0"):
+        train(config, peaks, strategy={"name": "box", "scale": 0.0})
