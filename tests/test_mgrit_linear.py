@@ -98,11 +98,25 @@ def test_warm_start_from_the_solution_is_converged_at_once(decay):
 
 def test_cost_counters(decay):
     result = MGRIT(decay, 64, MGRITConfig(max_levels=2, max_iterations=1, abs_tol=0.0)).solve()
-    # cycle 1: F (32) + residual (32) on level 0, tau (32) + coarse solve (32) on level 1;
-    # final pass: F (32) + residual (32)
-    assert result.cost.steps_per_level == (128, 64)
+    # cycle 1: F (32) + residual (32) on level 0, tau (32) + coarse solve (31: the step
+    # 0 -> 2 was evaluated by the restriction) on level 1; final pass: F (32) + residual (32)
+    assert result.cost.steps_per_level == (128, 63)
+    assert result.cost.steps_by_phase == {
+        "L0 F-relax": 32, "L0 residual": 32, "L0 final": 64, "L1 restrict": 32,
+        "L1 coarse solve": 31,
+    }  # fmt: skip
     assert result.cost.messages_sent == 0
-    assert result.cost.modelled_time == 192.0
+    assert result.cost.modelled_time == 191.0
+
+
+def test_restriction_relaxes_the_coarse_f_points_after_c_points(decay):
+    """With cf 2 the first coarse F-sweep is free (its steps were the restriction's), and the
+    states are bitwise those of the plain sweep (checked against a 2-rank run elsewhere)."""
+    config = MGRITConfig(max_levels=3, nrelax=1, max_iterations=1, abs_tol=0.0)
+    result = MGRIT(decay, 64, config).solve()
+    phases = result.cost.steps_by_phase
+    assert "L1 F-relax" in phases  # the second F-sweep of FCF
+    assert phases["L1 F-relax"] == 16 and phases["L1 C-relax"] == 16  # not 32 F-steps
 
 
 def test_divergence_is_reported():

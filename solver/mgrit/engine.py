@@ -15,6 +15,17 @@ fine level.  One cycle on level ``l`` (``l`` not coarsest):
    ``v`` (so ``v`` is not stored and no rounding is added), and an F-sweep (on level 0 the
    F-sweep is left to the next relaxation, which starts with one).
 
+Work saved without changing any result bit:
+
+* the restriction evaluates ``Phi_{l+1}(v_{k-1})`` at every coarse point; at a coarse F-point
+  whose predecessor is a coarse C-point the first F-sweep would evaluate exactly that step again
+  (``v`` is unchanged), so the restriction stores ``u_k = Phi_{l+1}(v_{k-1}) + g_k`` and the
+  first F-sweep skips those points (with coarsening factor 2: the whole first F-sweep);
+* ``problem.final_step(u, i, j)`` (optional) replaces ``step`` on level 0 during the last
+  relaxation and residual of a solve that stops by ``max_iterations``: every fine step is then
+  evaluated exactly once with its final input, so a problem can accumulate by-products there
+  (the ResNet adjoint accumulates the parameter gradient) instead of in a separate sweep.
+
 States are never modified in place (every update stores a new array), so levels share arrays
 instead of copying them; coarse levels are released at the end of :meth:`MGRIT.solve`.
 
@@ -104,7 +115,13 @@ class MGRIT:
         self.u: list[States] = [{} for _ in range(n_levels)]
         self.g: list[States | None] = [None] * n_levels
         self._fresh = [False] * n_levels
+        self._pre = [False] * n_levels  # F-points after a C-point already relaxed (restriction)
         self._steps = [0] * n_levels
+        self._phase = "F-relax"
+        self._phases: dict[str, int] = {}
+        self._final_step = getattr(problem, "final_step", None)
+        self._final_active = False
+        self._final_ok = False
         self._shape: tuple[int, ...] = ()
 
     # ------------------------------------------------------------------ public
@@ -125,6 +142,7 @@ class MGRIT:
         """
         cfg, n_levels = self.config, self.n_levels
         self._steps = [0] * n_levels
+        self._phases = {}
         sent0, values0, t0 = self.channel.messages_sent, self.channel.values_sent, self.clock.time
         cold = initial is None
         self._start(initial, consume_initial)
@@ -132,8 +150,11 @@ class MGRIT:
         history: list[float] = []
         iterations = 0
         status: Status = "max_iterations"
+        final_pass = False
         if n_levels == 1:
-            self._sweep_f(0)  # the coarsest level: exact sequential propagation
+            self._phase = "final"
+            self._final(lambda: self._sweep_f(0))  # exact sequential propagation
+            final_pass = True
             history.append(0.0)
             status = "converged"
         else:
@@ -142,8 +163,15 @@ class MGRIT:
                 iterations = 1
             while True:
                 last = iterations >= cfg.max_iterations
-                self._relax(0)
-                residual, rnorm = self._residual(0, with_norm=True)
+                self._relax(0, final=last)
+                self._phase = "final" if last else "residual"
+                with_hook = last and self._final_pass_ok
+                residual, rnorm = (
+                    self._final(lambda: self._residual(0, with_norm=True))
+                    if with_hook
+                    else self._residual(0, with_norm=True)
+                )
+                final_pass = with_hook
                 history.append(rnorm)
                 if not np.isfinite(rnorm):
                     status = "diverged"
@@ -166,6 +194,7 @@ class MGRIT:
         t_end = self.channel.allreduce(np.array([self.clock.time]), "max")[0]
         cost = MGRITCost(
             steps_per_level=tuple(self._steps),
+            steps_by_phase=dict(sorted(self._phases.items())),
             messages_sent=self.channel.messages_sent - sent0,
             values_sent=self.channel.values_sent - values0,
             modelled_time=float(t_end - t0),
@@ -178,6 +207,7 @@ class MGRIT:
             states=self.u[0],
             cost=cost,
             n_levels=n_levels,
+            final_pass=final_pass and self._final_step is not None,
         )
 
     def predecessor(self, states: States) -> np.ndarray | None:
@@ -211,6 +241,7 @@ class MGRIT:
         self.u = [fine] + [{} for _ in range(self.n_levels - 1)]
         self.g = [None] * self.n_levels
         self._fresh = [False] * self.n_levels
+        self._pre = [False] * self.n_levels
 
     # ------------------------------------------------------------------ messages
     def _post_recv(self, level: int, tag: int, needs: Needs) -> PendingState | None:
@@ -237,25 +268,46 @@ class MGRIT:
     def _is_f(self, level: int) -> Needs:
         return lambda t: not self.grid.is_c(level, t)
 
+    def _needs_f(self, level: int, pre: bool) -> Needs:
+        """F-points an F-sweep computes: all, or (``pre``) those not after a C-point."""
+        grid = self.grid
+        if not pre:
+            return self._is_f(level)
+        return lambda t: not grid.is_c(level, t) and not grid.is_c(level, grid.pred(level, t))
+
     def _is_c(self, level: int) -> Needs:
         return lambda t: self.grid.is_c(level, t)
 
     # ------------------------------------------------------------------ level operations
     def _phi(self, level: int, u: np.ndarray, i: int, j: int) -> np.ndarray:
         self._steps[level] += 1
+        key = f"L{level} {self._phase}"
+        self._phases[key] = self._phases.get(key, 0) + 1
+        if self._final_active and level == 0:
+            return self.clock.call(self._final_step, u, i, j)
         return self.clock.call(self.problem.step, u, i, j, level)
+
+    def _final(self, fn):
+        """Run ``fn`` with ``problem.final_step`` in place of ``step`` on level 0 (if any)."""
+        self._final_active = self._final_step is not None
+        try:
+            return fn()
+        finally:
+            self._final_active = False
 
     def _sweep_f(self, level: int) -> None:
         """F-sweep (Gauss-Seidel along each interval): ``u_k = Phi(u_{k-1}) + g_k`` at F-points."""
         pts, u, g, grid = self.points[level], self.u[level], self.g[level], self.grid
+        pre, self._pre[level] = self._pre[level], False
         if pts:
-            needs = self._is_f(level)
+            needs = self._needs_f(level, pre)
             pending = self._post_recv(level, _TAG_F, needs)
-            early = grid.is_c(level, pts[-1])  # a C-point is final before the sweep
+            # a C-point (or a pre-relaxed F-point) is final before the sweep
+            early = not needs(pts[-1]) if pts[-1] > 0 else True
             if early:
                 self._send_last(level, u, _TAG_F, needs)
             for t in pts:
-                if grid.is_c(level, t):
+                if t == 0 or not needs(t):
                     continue
                 p = grid.pred(level, t)
                 up = u[p] if p in u else pending.wait()
@@ -291,12 +343,33 @@ class MGRIT:
             u.update(new)
         self._fresh[level] = False
 
-    def _relax(self, level: int) -> None:
+    @property
+    def _final_pass_ok(self) -> bool:
+        return self._final_step is not None and self._final_ok
+
+    def _relax(self, level: int, *, final: bool = False) -> None:
+        """F-sweep (unless fresh), then ``sweeps`` (C, F) pairs; with ``final`` the last
+        F-sweep runs through ``problem.final_step`` on level 0."""
+        sweeps = self.config.sweeps(level)
+        self._phase = "F-relax"
+        self._final_ok = False
         if not self._fresh[level]:
-            self._sweep_f(level)
-        for _ in range(self.config.sweeps(level)):
+            if final and sweeps == 0:
+                self._phase = "final"
+                self._final_ok = True
+                self._final(lambda: self._sweep_f(level))
+            else:
+                self._sweep_f(level)
+        for k in range(sweeps):
+            self._phase = "C-relax"
             self._sweep_c(level)
-            self._sweep_f(level)
+            self._phase = "F-relax"
+            if final and k == sweeps - 1:
+                self._phase = "final"
+                self._final_ok = True
+                self._final(lambda: self._sweep_f(level))
+            else:
+                self._sweep_f(level)
 
     def _residual(self, level: int, *, with_norm: bool = False) -> tuple[States, float]:
         """C-point residuals ``r_k = g_k - u_k + Phi_l(u_{k-1})`` (and their global norm)."""
@@ -329,6 +402,7 @@ class MGRIT:
         coarse, u, grid = level + 1, self.u[level], self.grid
         pending = self._post_recv(coarse, _TAG_TAU, _always)
         self._send_last(coarse, u, _TAG_TAU, _always)
+        self._phase = "restrict"
         uc, gc = {}, {}
         for t in self.points[coarse]:
             uc[t] = u[t]  # shared, never modified in place
@@ -336,9 +410,13 @@ class MGRIT:
                 continue
             q = grid.pred(coarse, t)
             vq = u[q] if q in u else pending.wait()
-            gc[t] = residual[t] + u[t] - self._phi(coarse, vq, q, t)
+            phi = self._phi(coarse, vq, q, t)
+            gc[t] = residual[t] + u[t] - phi
+            if grid.is_c(coarse, q) and not grid.is_c(coarse, t):
+                uc[t] = phi + gc[t]  # what the first F-sweep would compute (v_q unchanged)
         self.u[coarse], self.g[coarse] = uc, gc
         self._fresh[coarse] = False
+        self._pre[coarse] = True
 
     def _correct(self, level: int) -> None:
         """FAS correction ``u_C <- u_{l+1}`` (see module docstring); F-sweep on coarse levels."""
@@ -349,12 +427,14 @@ class MGRIT:
         self.u[level + 1], self.g[level + 1] = {}, None  # rebuilt by the next restriction
         self._fresh[level] = False
         if level > 0:
+            self._phase = "correct F"
             self._sweep_f(level)
 
     def _coarse_solve(self, level: int, kind: str) -> None:
         """Solve on ``level``: exactly (sequential sweep) on the coarsest level; else by one
         V-cycle (``kind="V"``) or, for F-cycles, one F-cycle followed by one V-cycle."""
         if level == self.n_levels - 1:
+            self._phase = "coarse solve"
             self._sweep_f(level)
             return
         self._cycle(level, kind)
@@ -364,6 +444,7 @@ class MGRIT:
     def _cycle(self, level: int, kind: str) -> None:
         """One cycle on a non-coarsest ``level``: relax, restrict, coarse solve, correct."""
         self._relax(level)
+        self._phase = "residual"
         residual, _ = self._residual(level)
         self._restrict(level, residual)
         del residual  # folded into the coarse right-hand side; free it before recursing
@@ -376,6 +457,8 @@ class MGRIT:
             u = self.u[level]
             self.u[level + 1] = {t: u[t] for t in self.points[level + 1]}
             self.g[level + 1] = None
+            self._pre[level + 1] = False
+        self._phase = "coarse solve"
         self._sweep_f(self.n_levels - 1)
         for level in range(self.n_levels - 2, -1, -1):
             self._correct(level)

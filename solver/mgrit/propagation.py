@@ -6,10 +6,13 @@ One gradient evaluation on every rank (parameters are replicated):
 2. forward MGRIT solve for ``Y_0..Y_N`` (warm-started from the previous step's states);
 3. classifier loss and ``P_N = dloss/dY_N`` on the owner of ``Y_N``;
 4. adjoint MGRIT solve backwards in layers for ``P_N..P_0`` (warm-started);
-5. parameter gradient on the finest level only, after the solve's final relaxation, once per
-   layer: ``(dK_n, db_n) = VJP of layer n at Y_n with cotangent P_{n+1}`` on the owner of
-   layer ``n`` (``P_{n+1}`` of a block's first layer comes from the neighbouring rank);
-   opening gradient on the owner of layer 0, classifier gradient on the owner of ``Y_N``;
+5. parameter gradient on the finest level only, once per layer:
+   ``(dK_n, db_n) = VJP of layer n at Y_n with cotangent P_{n+1}`` on the owner of layer ``n``,
+   accumulated inside the adjoint's last fine relaxation and residual
+   (``AdjointResNet.final_step``) when the solve stops by its iteration count (one-shot), else
+   in a separate sweep after the solve (``P_{n+1}`` of a block's first layer then comes from
+   the neighbouring rank); opening gradient on the owner of layer 0, classifier gradient on
+   the owner of ``Y_N``;
 6. **the once-per-step exchange**: one allreduce (sum) of the vector
    ``[gradient blocks, dJ/dh per layer, loss, scores, step counts]`` in which every entry is
    nonzero on exactly one rank, so the sum is exact and identical for any number of ranks;
@@ -72,13 +75,18 @@ class MGRITPropagation:
         self.layout = LayerLayout(n, self.comm.size, parallel_config.fine_factor)
         self.adjoint_layout = MirroredLayout(self.layout)
         self._step = -1
+        self._explicit_steps = False
         self._X: np.ndarray | None = None
         self._forward: dict[int, np.ndarray] | None = None
         self._adjoint: dict[int, np.ndarray] | None = None
 
     # ------------------------------------------------------------------ protocol
     def begin_step(self) -> None:
-        """A new optimisation step starts (counts warm-up steps of one-shot mode)."""
+        """A new optimisation step starts (counts warm-up steps of one-shot mode).
+
+        A caller that never calls this gets every gradient evaluation counted as a new step,
+        so the warm-up iterations end after ``warmup_steps`` gradients in any case."""
+        self._explicit_steps = True
         self._step += 1
 
     def evaluate(
@@ -96,6 +104,8 @@ class MGRITPropagation:
         X = np.asarray(X, dtype=np.float64)
         y = np.asarray(y)
         t0 = self.clock.time
+        if gradient and not self._explicit_steps:
+            self._step += 1
         step = max(self._step, 0)
         h, act, n = time_scale * config.h, config.activation, config.n_layers
         warm = self._forward is not None and self._X is not None and np.array_equal(self._X, X)
@@ -128,7 +138,8 @@ class MGRITPropagation:
                 loss, P_N, grad.W, grad.mu, scores = layers.classifier_loss(
                     fwd.states[n], params.W, params.mu, y
                 )
-        adjoint = AdjointResNet(params, h, act, fwd.states, P_N, n)
+        dh = np.zeros(n)
+        adjoint = AdjointResNet(params, h, act, fwd.states, P_N, n, (grad.K, grad.b, dh))
         adj_engine = MGRIT(
             adjoint,
             n,
@@ -141,10 +152,9 @@ class MGRITPropagation:
         adj = adj_engine.solve(previous if warm else None, consume_initial=True)
         del previous
         self._adjoint = adj.states
-        dh = np.zeros(n)
-        before = adj_engine.predecessor(adj.states)
+        before = None if adj.final_pass else adj_engine.predecessor(adj.states)
         for a in sorted(adj.states):
-            if a == 0:
+            if a == 0 or adj.final_pass:  # final_pass: accumulated during the solve
                 continue
             k = n - a  # layer k maps Y_k to Y_{k+1}; its cotangent is P_{k+1} (adjoint a - 1)
             P_next = adj.states[a - 1] if a - 1 in adj.states else before

@@ -13,7 +13,10 @@ Adjoint (index ``a = N - n``, state ``P_n = dJ/dY_n``, ``P_N`` from the classifi
     n = N - j,  h_c = (j - i) h
 
 the transpose of the forward step from ``n`` to ``N - i`` linearised at the stored forward
-state ``Y_n``.  With :class:`~solver.parallel.MirroredLayout` the rank owning adjoint index
+state ``Y_n``.  ``final_step`` (level 0, the solve's last pass) is the same step computed by
+:func:`solver.layers.hidden_step_vjp`, which also writes the parameter cotangents of layer
+``n`` (``dK_n, db_n, dh_n`` with cotangent ``P_{n+1}``) into the gradient arrays: the gradient
+costs no extra sweep and ``sigma`` is evaluated once per layer.  With :class:`~solver.parallel.MirroredLayout` the rank owning adjoint index
 ``a`` owns ``Y_{N-a}``, so every adjoint step uses local forward states only.
 """
 
@@ -61,9 +64,12 @@ class AdjointResNet:
         states: Mapping[int, np.ndarray],
         final: np.ndarray | None,
         n_layers: int,
+        gradient: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
     ) -> None:
+        """``gradient``: arrays ``(dK (N,w,w), db (N,nb), dh (N,))`` that ``final_step`` fills."""
         self.K, self.b, self.h, self.activation = params.K, params.b, float(h), activation
         self.states, self.final, self.n_layers = states, final, n_layers
+        self.gradient = gradient
         self._prime = derivative_from_value(activation)
         self._shape = next(iter(states.values())).shape
 
@@ -73,6 +79,16 @@ class AdjointResNet:
         S = layers.hidden_activation(self.states[n], K, self.b[n], self.activation)
         G = ((j - i) * self.h * u) * self._prime(S)
         return u + G @ K
+
+    def final_step(self, u: np.ndarray, i: int, j: int) -> np.ndarray:
+        """:meth:`step` on level 0 that also stores layer ``n = N - j``'s parameter cotangents."""
+        n = self.n_layers - j
+        P, dK, db, dh = layers.hidden_step_vjp(
+            self.states[n], self.K[n], self.b[n], (j - i) * self.h, self.activation, u
+        )
+        if self.gradient is not None:
+            self.gradient[0][n], self.gradient[1][n], self.gradient[2][n] = dK, db, dh
+        return P
 
     def init_state(self, a: int) -> np.ndarray:
         """``P_N = dloss/dY_N`` at adjoint index 0 (its owner has it); zeros elsewhere."""

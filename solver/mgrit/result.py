@@ -22,7 +22,8 @@ MESSAGES: dict[str, str] = {
 class MGRITCost:
     """Cost counters of one solve on this rank.
 
-    ``steps_per_level[l]``: propagator calls on level ``l``; ``messages_sent``/``values_sent``:
+    ``steps_per_level[l]``: propagator calls on level ``l``; ``steps_by_phase``: the same calls
+    split by level and phase (``"L1 restrict"``, ``"L0 final"`` ...); ``messages_sent``/``values_sent``:
     point-to-point messages and float64 values sent; ``modelled_time``: critical-path time of
     the solve from the virtual clocks (units of the clock's cost model).
     """
@@ -31,6 +32,7 @@ class MGRITCost:
     messages_sent: int
     values_sent: int
     modelled_time: float
+    steps_by_phase: dict[str, int] = field(default_factory=dict)
 
     @property
     def steps(self) -> int:
@@ -44,7 +46,10 @@ class MGRITResult:
     ``residual_history[k]``: fine C-point residual norm after ``k`` cycles (measured after the
     relaxation that opens the next cycle); ``iterations``: number of cycles (coarse-grid
     corrections) performed; ``states``: this rank's fine states ``{index: array}``;
-    ``convergence_factor``: ``(r_last / r_0)^(1/(len-1))`` (NaN with fewer than 2 residuals).
+    ``convergence_factor``: ``(r_last / r_0)^(1/(len-1))`` (NaN with fewer than 2 residuals);
+    ``final_pass``: every fine step of this rank went once through ``problem.final_step`` with
+    its final input (the solve stopped by ``max_iterations``, or one level); identical on all
+    ranks.
     """
 
     status: Status
@@ -54,6 +59,7 @@ class MGRITResult:
     states: dict[int, np.ndarray] = field(repr=False)
     cost: MGRITCost
     n_levels: int
+    final_pass: bool = False
 
     @property
     def residual(self) -> float:
