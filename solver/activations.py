@@ -14,7 +14,7 @@ import numpy as np
 
 from solver.errors import ConfigError
 
-__all__ = ["activation", "derivative_from_value", "ETA"]
+__all__ = ["activation", "activation_inplace", "derivative_from_value", "ETA"]
 
 ETA = 0.1
 
@@ -48,6 +48,24 @@ def _smoothrelu_prime(x: np.ndarray) -> np.ndarray:
     return np.where(x >= ETA, 1.0, np.where(x <= -ETA, 0.0, inner))
 
 
+def _smoothrelu_inplace(x: np.ndarray) -> np.ndarray:
+    x[...] = _smoothrelu(x)
+    return x
+
+
+_INPLACE = {
+    "tanh": lambda x: np.tanh(x, out=x),
+    "relu": lambda x: np.maximum(x, 0.0, out=x),
+    "smoothrelu": _smoothrelu_inplace,
+}
+
+
+def activation_inplace(name: str) -> Callable[[np.ndarray], np.ndarray]:
+    """``x -> sigma(x)`` overwriting ``x`` (float64 array), for the hot layer loop."""
+    activation(name)
+    return _INPLACE[name]
+
+
 _TABLE: dict[str, Pair] = {
     "tanh": (_tanh, _tanh_prime),
     "relu": (_relu, _relu_prime),
@@ -65,17 +83,22 @@ def activation(name: str) -> Pair:
         ) from None
 
 
-def _tanh_prime_from_value(s: np.ndarray) -> np.ndarray:
-    return 1.0 - s * s
+def _tanh_prime_from_value(s: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    out = np.multiply(s, s, out=out)
+    return np.subtract(1.0, out, out=out)
 
 
-def _relu_prime_from_value(s: np.ndarray) -> np.ndarray:
-    return (s > 0.0).astype(s.dtype)
+def _relu_prime_from_value(s: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    if out is None:
+        return (s > 0.0).astype(s.dtype)
+    return np.greater(s, 0.0, out=out, casting="unsafe")
 
 
-def _smoothrelu_prime_from_value(s: np.ndarray) -> np.ndarray:
+def _smoothrelu_prime_from_value(s: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     # inside |x| < eta: s = (x + eta)^2 / (4 eta)  =>  sigma'(x) = (x + eta)/(2 eta) = sqrt(s / eta)
-    return np.where(s >= ETA, 1.0, np.sqrt(np.clip(s, 0.0, ETA) / ETA))
+    out = np.clip(s, 0.0, ETA, out=out)
+    out /= ETA
+    return np.sqrt(out, out=out)
 
 
 _FROM_VALUE = {
@@ -85,8 +108,9 @@ _FROM_VALUE = {
 }
 
 
-def derivative_from_value(name: str) -> Callable[[np.ndarray], np.ndarray]:
-    """``s -> sigma'(x)`` where ``s = sigma(x)``: lets the backward sweep reuse the forward values.
+def derivative_from_value(name: str) -> Callable[..., np.ndarray]:
+    """``(s, out=None) -> sigma'(x)`` where ``s = sigma(x)``: the backward sweep reuses the
+    forward values (``out`` may be a preallocated array of the same shape, float64).
 
     tanh: ``1 - s^2``; relu: ``1[s > 0]``; smoothrelu: ``1`` for ``s >= eta``,
     ``sqrt(s / eta)`` for ``0 < s < eta`` and ``0`` for ``s <= 0``.

@@ -19,6 +19,7 @@ from typing import Protocol
 import numpy as np
 
 from solver import layers
+from solver.activations import activation_inplace, derivative_from_value
 from solver.config import NetworkConfig
 from solver.errors import DataError
 from solver.params import Params
@@ -101,31 +102,52 @@ def evaluate(
     act = config.activation
     Y = layers.opening_forward(X, params.open_K, params.open_b, config.width, act)
     reg, reg_grad = regularization(config, params, gradient=gradient)
+    gt_or_dd = bool(config.gamma_tik or config.gamma_ddt)  # else grad.K is still zero
     if not gradient:
         for n in range(N):
             Y = layers.hidden_step(Y, params.K[n], params.b[n], h, act)
         loss = layers.classifier_value(Y, params.W, params.mu, y)
         return Evaluation(loss + reg, loss, None, {"layer_steps": N})
 
+    # forward sweep, in place: S_n = sigma(Y_n K_n^T + b_n) kept for the reverse sweep
+    sigma_ = activation_inplace(act)
     states = np.empty((N + 1, *Y.shape))
     acts = np.empty((N, *Y.shape))
     states[0] = Y
     for n in range(N):
-        acts[n] = layers.hidden_activation(states[n], params.K[n], params.b[n], act)
-        np.multiply(acts[n], h, out=states[n + 1])
+        S = acts[n]
+        np.matmul(states[n], params.K[n].T, out=S)
+        S += params.b[n]
+        sigma_(S)
+        np.multiply(S, h, out=states[n + 1])
         states[n + 1] += states[n]
     loss, P, dW, dmu, z = layers.classifier_loss(states[N], params.W, params.mu, y)
     grad = reg_grad
     grad.W += dW
     grad.mu += dmu
+    # reverse sweep with two work arrays: G = h P_{n+1} * sigma'(.), P_n = P_{n+1} + G K_n
+    prime = derivative_from_value(act)
+    G = np.empty_like(P)
+    P_next = np.empty_like(P)
+    ones = np.ones(P.shape[0])
+    scalar_bias = params.b.shape[1] == 1
     d_lambda = 0.0
     for n in range(N - 1, -1, -1):
-        P, dK, db, dh = layers.hidden_step_vjp(
-            states[n], params.K[n], params.b[n], h, act, P, S=acts[n]
-        )
-        grad.K[n] += dK
-        grad.b[n] += db
-        d_lambda += dh * config.h
+        P, P_next = P_next, P
+        S = acts[n]
+        d_lambda += float(np.vdot(P_next, S))
+        prime(S, out=G)
+        G *= P_next
+        G *= h
+        if gt_or_dd:
+            grad.K[n] += G.T @ states[n]
+        else:
+            np.matmul(G.T, states[n], out=grad.K[n])
+        bias_grad = ones @ G
+        grad.b[n] += bias_grad.sum() if scalar_bias else bias_grad
+        np.matmul(G, params.K[n], out=P)
+        P += P_next
+    d_lambda *= config.h
     dK0, db0 = layers.opening_vjp(X, params.open_K, params.open_b, states[0], P, act)
     grad.open_K += dK0
     grad.open_b += db0
