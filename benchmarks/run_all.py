@@ -32,9 +32,12 @@ QUICK = {
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("names", nargs="*", choices=[*SCRIPTS, []], help="benchmarks to run")
+    parser.add_argument("names", nargs="*", help=f"benchmarks to run: {', '.join(SCRIPTS)}")
     parser.add_argument("--quick", action="store_true", help="small smoke runs")
     args = parser.parse_args(argv)
+    unknown = sorted(set(args.names) - set(SCRIPTS))
+    if unknown:
+        parser.error(f"unknown benchmark(s) {unknown}; choose from {', '.join(SCRIPTS)}")
     env = {**os.environ, "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS", "1")}
     failed = []
     for name in args.names or list(SCRIPTS):
