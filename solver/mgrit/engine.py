@@ -194,7 +194,7 @@ class MGRIT:
         t_end = self.channel.allreduce(np.array([self.clock.time]), "max")[0]
         cost = MGRITCost(
             steps_per_level=tuple(self._steps),
-            steps_by_phase=dict(sorted(self._phases.items())),
+            steps_by_phase={f"L{lv} {ph}": k for (lv, ph), k in sorted(self._phases.items())},
             messages_sent=self.channel.messages_sent - sent0,
             values_sent=self.channel.values_sent - values0,
             modelled_time=float(t_end - t0),
@@ -281,7 +281,7 @@ class MGRIT:
     # ------------------------------------------------------------------ level operations
     def _phi(self, level: int, u: np.ndarray, i: int, j: int) -> np.ndarray:
         self._steps[level] += 1
-        key = f"L{level} {self._phase}"
+        key = (level, self._phase)
         self._phases[key] = self._phases.get(key, 0) + 1
         if self._final_active and level == 0:
             return self.clock.call(self._final_step, u, i, j)

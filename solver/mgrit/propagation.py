@@ -109,7 +109,12 @@ class MGRITPropagation:
         step = max(self._step, 0)
         h, act, n = time_scale * config.h, config.activation, config.n_layers
         warm = self._forward is not None and self._X is not None and np.array_equal(self._X, X)
-        fwd = self._solve_forward(config, params, X, h, step, warm, consume=gradient)
+        acts: dict[int, np.ndarray] | None = (
+            {} if gradient and self.parallel.store_activations else None
+        )
+        fwd = self._solve_forward(config, params, X, h, step, warm, consume=gradient, acts=acts)
+        if acts is not None and not fwd.final_pass:
+            acts = None  # no final pass (converged by tolerance): the adjoint evaluates sigma
         owns_last = n in fwd.states
         loss = 0.0
         scores = np.zeros((X.shape[0], config.n_classes))
@@ -139,7 +144,9 @@ class MGRITPropagation:
                     fwd.states[n], params.W, params.mu, y
                 )
         dh = np.zeros(n)
-        adjoint = AdjointResNet(params, h, act, fwd.states, P_N, n, (grad.K, grad.b, dh))
+        if acts is not None:
+            acts = {k: S for k, S in acts.items() if k in fwd.states}  # the adjoint's layers
+        adjoint = AdjointResNet(params, h, act, fwd.states, P_N, n, (grad.K, grad.b, dh), acts)
         adj_engine = MGRIT(
             adjoint,
             n,
@@ -151,6 +158,7 @@ class MGRITPropagation:
         previous, self._adjoint = self._adjoint, None
         adj = adj_engine.solve(previous if warm else None, consume_initial=True)
         del previous
+        adjoint.activations = acts = {}  # free the forward activations
         self._adjoint = adj.states
         before = None if adj.final_pass else adj_engine.predecessor(adj.states)
         for a in sorted(adj.states):
@@ -191,6 +199,8 @@ class MGRITPropagation:
             "primal_iterations": fwd.iterations,
             "adjoint_iterations": adj.iterations,
             "layer_steps": int(total[-2]),
+            "forward_phases": fwd.cost.steps_by_phase,
+            "adjoint_phases": adj.cost.steps_by_phase,
             "messages": int(total[-1]),
             "modelled_time": self.clock.time - t0,
             "d_time_scale": d_lambda,
@@ -227,10 +237,12 @@ class MGRITPropagation:
         step: int | None,
         warm: bool,
         consume: bool = False,
+        acts: dict[int, np.ndarray] | None = None,
     ) -> MGRITResult:
         """Forward MGRIT solve (``step=None``: to tolerance) with the opening re-applied;
         ``consume`` moves the warm-start states into the solve (gradient evaluations, which
-        store their new states afterwards)."""
+        store their new states afterwards); ``acts`` receives the activations ``S_n`` of the
+        solve's final pass."""
 
         def opening() -> np.ndarray:
             with self.clock.step():
@@ -242,7 +254,7 @@ class MGRITPropagation:
             self.parallel.mgrit() if step is None else self.parallel.solve_config("forward", step)
         )
         engine = MGRIT(
-            ForwardResNet(params, h, config.activation, opening),
+            ForwardResNet(params, h, config.activation, opening, acts),
             config.n_layers,
             settings,
             self.comm,

@@ -37,14 +37,29 @@ class ForwardResNet:
     """Forward propagation problem; ``initial(i)`` gives ``Y_0`` (and the cold guess ``Y_0``)."""
 
     def __init__(
-        self, params: Params, h: float, activation: str, opening: Callable[[], np.ndarray]
+        self,
+        params: Params,
+        h: float,
+        activation: str,
+        opening: Callable[[], np.ndarray],
+        activations: dict[int, np.ndarray] | None = None,
     ) -> None:
+        """``activations``: a dict that ``final_step`` fills with ``S_i = sigma(Y_i K_i^T + b_i)``
+        (for the adjoint, which then never evaluates ``sigma``); ``None`` keeps nothing."""
         self.K, self.b, self.h, self.activation = params.K, params.b, float(h), activation
         self._opening = opening
         self._Y0: np.ndarray | None = None
+        self.activations = activations
 
     def step(self, u: np.ndarray, i: int, j: int, level: int) -> np.ndarray:
         return layers.hidden_step(u, self.K[i], self.b[i], (j - i) * self.h, self.activation)
+
+    def final_step(self, u: np.ndarray, i: int, j: int) -> np.ndarray:
+        """:meth:`step` on level 0 (bitwise) that keeps ``S_i`` in ``activations``."""
+        S = layers.hidden_activation(u, self.K[i], self.b[i], self.activation)
+        if self.activations is not None:
+            self.activations[i] = S
+        return u + ((j - i) * self.h) * S
 
     def init_state(self, i: int) -> np.ndarray:
         """``Y_0`` (opening layer) at 0; elsewhere the cold-start guess ``Y_n = Y_0``."""
@@ -65,18 +80,21 @@ class AdjointResNet:
         final: np.ndarray | None,
         n_layers: int,
         gradient: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+        activations: Mapping[int, np.ndarray] | None = None,
     ) -> None:
-        """``gradient``: arrays ``(dK (N,w,w), db (N,nb), dh (N,))`` that ``final_step`` fills."""
+        """``gradient``: arrays ``(dK (N,w,w), db (N,nb), dh (N,))`` that ``final_step`` fills;
+        ``activations``: forward ``S_n`` where known (else ``sigma`` is evaluated)."""
         self.K, self.b, self.h, self.activation = params.K, params.b, float(h), activation
         self.states, self.final, self.n_layers = states, final, n_layers
         self.gradient = gradient
+        self.activations = activations if activations is not None else {}
         self._prime = derivative_from_value(activation)
         self._shape = next(iter(states.values())).shape
 
     def step(self, u: np.ndarray, i: int, j: int, level: int) -> np.ndarray:
         n = self.n_layers - j
         K = self.K[n]
-        S = layers.hidden_activation(self.states[n], K, self.b[n], self.activation)
+        S = self._activation(n)
         G = ((j - i) * self.h * u) * self._prime(S)
         return u + G @ K
 
@@ -84,11 +102,18 @@ class AdjointResNet:
         """:meth:`step` on level 0 that also stores layer ``n = N - j``'s parameter cotangents."""
         n = self.n_layers - j
         P, dK, db, dh = layers.hidden_step_vjp(
-            self.states[n], self.K[n], self.b[n], (j - i) * self.h, self.activation, u
-        )
+            self.states[n], self.K[n], self.b[n], (j - i) * self.h, self.activation, u,
+            S=self._activation(n),
+        )  # fmt: skip
         if self.gradient is not None:
             self.gradient[0][n], self.gradient[1][n], self.gradient[2][n] = dK, db, dh
         return P
+
+    def _activation(self, n: int) -> np.ndarray:
+        S = self.activations.get(n)
+        if S is None:
+            S = layers.hidden_activation(self.states[n], self.K[n], self.b[n], self.activation)
+        return S
 
     def init_state(self, a: int) -> np.ndarray:
         """``P_N = dloss/dY_N`` at adjoint index 0 (its owner has it); zeros elsewhere."""
