@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from solver.errors import ConfigError
@@ -21,6 +21,11 @@ class ParallelConfig:
     the reference settings (coarsening factor 2, up to 10 levels, coarse grids of at least 10
     intervals, F-relaxation on the finest level, FCF on coarse levels, V-cycles).
 
+    coarsening_factor_fine: an integer, ``None`` (= ``coarsening_factor``) or ``"ranks"``:
+        ``max(2, N // P)`` for ``N`` layers on ``P`` ranks, i.e. one fine coarse interval per
+        rank (the reference code's usual choice); on one rank this leaves one level, i.e. exact
+        serial propagation.  Resolved by :meth:`for_ranks`.
+
     one_shot: ``True`` = simultaneous (inexact) mode: every optimisation step runs exactly
         ``fwd_iterations`` forward and ``bwd_iterations`` adjoint cycles warm-started from the
         previous step (``warmup_iterations`` during the first ``warmup_steps`` steps);
@@ -35,7 +40,7 @@ class ParallelConfig:
 
     max_levels: int = 10
     coarsening_factor: int = 2
-    coarsening_factor_fine: int | None = None
+    coarsening_factor_fine: int | Literal["ranks"] | None = None
     min_coarse_size: int = 10
     cycle: CycleType = "V"
     nrelax: int = 1
@@ -86,17 +91,34 @@ class ParallelConfig:
     @property
     def fine_factor(self) -> int:
         """Coarsening factor of the finest level (ranks own whole blocks of it)."""
+        if self.coarsening_factor_fine == "ranks":
+            raise ConfigError(
+                "`coarsening_factor_fine='ranks'` depends on the depth and the number of ranks. "
+                "Fix: call `for_ranks(n_layers, n_ranks)` first."
+            )
         return self.coarsening_factor_fine or self.coarsening_factor
+
+    def for_ranks(self, n_layers: int, n_ranks: int) -> ParallelConfig:
+        """These settings with ``coarsening_factor_fine="ranks"`` resolved to
+        ``max(2, n_layers // n_ranks)`` (unchanged otherwise)."""
+        if self.coarsening_factor_fine != "ranks":
+            return self
+        return replace(self, coarsening_factor_fine=max(2, n_layers // max(n_ranks, 1)))
 
     def mgrit(self, *, iterations: int | None = None) -> MGRITConfig:
         """The :class:`MGRITConfig` of one solve: a fixed number of ``iterations`` (one-shot)
         or, with ``None``, up to ``max_iterations`` cycles until the residual is below
         ``tolerance``."""
         fixed = iterations is not None
+        fine = self.coarsening_factor_fine
+        if fine == "ranks":
+            if not fixed or iterations != 1:
+                _ = self.fine_factor  # raises: unresolved
+            fine = None  # validation only
         return MGRITConfig(
             max_levels=self.max_levels,
             coarsening_factor=self.coarsening_factor,
-            coarsening_factor_fine=self.coarsening_factor_fine,
+            coarsening_factor_fine=fine,
             min_coarse_size=self.min_coarse_size,
             cycle=self.cycle,
             nrelax=self.nrelax,

@@ -67,12 +67,12 @@ class MGRITPropagation:
                 f"`parallel_config` must be a ParallelConfig; got {type(parallel_config).__name__}."
             )
         self.network = network_config
-        self.parallel = parallel_config
         self.comm = comm if comm is not None else SerialComm()
-        self.clock = VirtualClock(latency=parallel_config.latency, cost=parallel_config.cost)
+        self.parallel = parallel_config.for_ranks(network_config.n_layers, self.comm.size)
+        self.clock = VirtualClock(latency=self.parallel.latency, cost=self.parallel.cost)
         self.channel = Channel(self.comm, self.clock)
         n = network_config.n_layers
-        self.layout = LayerLayout(n, self.comm.size, parallel_config.fine_factor)
+        self.layout = LayerLayout(n, self.comm.size, self.parallel.fine_factor)
         self.adjoint_layout = MirroredLayout(self.layout)
         self._step = -1
         self._explicit_steps = False

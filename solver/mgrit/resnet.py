@@ -15,8 +15,11 @@ Adjoint (index ``a = N - n``, state ``P_n = dJ/dY_n``, ``P_N`` from the classifi
 the transpose of the forward step from ``n`` to ``N - i`` linearised at the stored forward
 state ``Y_n``.  ``final_step`` (level 0, the solve's last pass) is the same step computed by
 :func:`solver.layers.hidden_step_vjp`, which also writes the parameter cotangents of layer
-``n`` (``dK_n, db_n, dh_n`` with cotangent ``P_{n+1}``) into the gradient arrays: the gradient
-costs no extra sweep and ``sigma`` is evaluated once per layer.  With :class:`~solver.parallel.MirroredLayout` the rank owning adjoint index
+``n`` (``dK_n, db_n, dh_n`` with cotangent ``P_{n+1}``) into the gradient arrays: the
+gradient costs no extra sweep.  With ``activations`` (the forward ``S_n`` of the forward
+solve's final pass) the adjoint never evaluates ``sigma``.
+
+With :class:`~solver.parallel.MirroredLayout` the rank owning adjoint index
 ``a`` owns ``Y_{N-a}``, so every adjoint step uses local forward states only.
 """
 

@@ -23,9 +23,10 @@ class MGRITCost:
     """Cost counters of one solve on this rank.
 
     ``steps_per_level[l]``: propagator calls on level ``l``; ``steps_by_phase``: the same calls
-    split by level and phase (``"L1 restrict"``, ``"L0 final"`` ...); ``messages_sent``/``values_sent``:
-    point-to-point messages and float64 values sent; ``modelled_time``: critical-path time of
-    the solve from the virtual clocks (units of the clock's cost model).
+    split by level and phase (``"L1 restrict"``, ``"L0 final"`` ...);
+    ``messages_sent``/``values_sent``: point-to-point messages and float64 values sent;
+    ``modelled_time``: critical-path time of the solve from the virtual clocks (units of the
+    clock's cost model).
     """
 
     steps_per_level: tuple[int, ...]
