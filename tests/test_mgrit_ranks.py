@@ -123,3 +123,32 @@ def test_any_layout_gives_the_serial_result_bitwise(n_layers, cf_fine, cf, nrela
     results = _solve_on(n_ranks, problem, n_layers, config)
     np.testing.assert_array_equal(_gather(results), _gather([reference]))
     np.testing.assert_array_equal(results[-1].residual_history, reference.residual_history)
+
+
+@pytest.mark.parametrize("n_ranks", [1, 3])
+def test_storing_c_points_only_changes_no_bit(tanh_system, n_ranks):
+    """``store="c-points"`` keeps C-points, each interval's last F-point, each rank's last
+    index and N, with the values of ``store="all"``; a warm start from C-points only equals
+    the warm start from all states (F-points are recomputed before they are read)."""
+    n_layers, config = 50, MGRITConfig(max_iterations=2, abs_tol=0.0, coarsening_factor=3)
+
+    def run(store, warm_from):
+        def body(comm):
+            first = MGRIT(tanh_system, n_layers, config, comm).solve(store=store)
+            initial = {t: v for t, v in first.states.items() if warm_from(t)}
+            return first, MGRIT(tanh_system, n_layers, config, comm).solve(initial)
+
+        return run_ranks(n_ranks, body)
+
+    full = run("all", lambda t: True)
+    lean = run("c-points", lambda t: t % 3 == 0 or t == n_layers)
+    for (f1, f2), (l1, l2) in zip(full, lean, strict=True):
+        lo, hi = min(f1.states), max(f1.states)
+        kept = {t for t in f1.states if t % 3 == 0 or (t + 1) % 3 == 0 or t in (hi, 49, 50)}
+        assert set(l1.states) == kept and lo in kept
+        for t in kept:
+            np.testing.assert_array_equal(l1.states[t], f1.states[t])
+        np.testing.assert_array_equal(l1.residual_history, f1.residual_history)
+        assert set(l2.states) == set(f2.states)
+        for t in f2.states:
+            np.testing.assert_array_equal(l2.states[t], f2.states[t])

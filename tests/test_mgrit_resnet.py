@@ -274,26 +274,42 @@ def test_stored_activations_change_no_bit(n_ranks):
         assert a.info["d_time_scale"] == b.info["d_time_scale"]
 
 
-def test_fused_gradient_equals_a_separate_vjp_sweep():
+def test_fused_gradient_equals_a_separate_vjp_sweep(monkeypatch):
     """The gradient accumulated in the adjoint's final pass is the VJP sweep over the final
-    forward and adjoint states (bitwise)."""
+    forward and adjoint states (bitwise); keeping only C-points changes no bit."""
     from solver import layers
     from solver.regularization import regularization
 
     config = _network(20)
     params, X, y = _problem(config)
-    prop = MGRITPropagation(config, ParallelConfig(one_shot=True, warmup_steps=0))
-    prop.begin_step()
-    ev = prop.evaluate(config, params, X, y, gradient=True)
-    Y, P = prop._forward, prop._adjoint
+    parallel = ParallelConfig(one_shot=True, warmup_steps=0)
+
+    def gradient():
+        prop = MGRITPropagation(config, parallel)
+        prop.begin_step()
+        return prop.evaluate(config, params, X, y, gradient=True).gradient
+
+    lean = gradient()  # adjoint keeps C-points only
+    solves = []
+    plain = MGRIT.solve
+
+    def keep_all(self, initial=None, *, consume_initial=False, store="all"):
+        solves.append(plain(self, initial, consume_initial=consume_initial, store="all"))
+        return solves[-1]
+
+    monkeypatch.setattr(MGRIT, "solve", keep_all)
+    full = gradient()
+    np.testing.assert_array_equal(lean.to_flat(), full.to_flat())
+    Y, P = solves[0].states, solves[1].states
+    assert len(Y) == len(P) == config.n_layers + 1
     _, reg_grad = regularization(config, params, gradient=True)
     n = config.n_layers
     for k in range(n):
         _, dK, db, _ = layers.hidden_step_vjp(
             Y[k], params.K[k], params.b[k], config.h, config.activation, P[n - k - 1]
         )
-        np.testing.assert_array_equal(ev.gradient.K[k], reg_grad.K[k] + dK)
-        np.testing.assert_array_equal(ev.gradient.b[k], reg_grad.b[k] + db)
+        np.testing.assert_array_equal(full.K[k], reg_grad.K[k] + dK)
+        np.testing.assert_array_equal(full.b[k], reg_grad.b[k] + db)
 
 
 def test_fine_factor_per_rank():

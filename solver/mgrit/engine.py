@@ -38,6 +38,7 @@ operations for any number of ranks and results agree bitwise across rank counts.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import Literal
 
 import numpy as np
 
@@ -122,6 +123,7 @@ class MGRIT:
         self._final_step = getattr(problem, "final_step", None)
         self._final_active = False
         self._final_ok = False
+        self._keep_all = True
         self._shape: tuple[int, ...] = ()
 
     # ------------------------------------------------------------------ public
@@ -130,16 +132,29 @@ class MGRIT:
         return self.grid.n_levels
 
     def solve(
-        self, initial: Mapping[int, np.ndarray] | None = None, *, consume_initial: bool = False
+        self,
+        initial: Mapping[int, np.ndarray] | None = None,
+        *,
+        consume_initial: bool = False,
+        store: Literal["all", "c-points"] = "all",
     ) -> MGRITResult:
         """Run MGRIT cycles from a cold start (``init_state``) or a warm start.
 
         ``initial``: this rank's fine states ``{index: array}`` from a previous solve (e.g.
-        ``previous.states``); state 0 is always re-read from ``problem.init_state(0)``.
+        ``previous.states``); only the fine C-points are read (the first relaxation recomputes
+        every F-point before reading it), and state 0 is always re-read from
+        ``problem.init_state(0)``.
         ``consume_initial``: move the states out of ``initial`` (a dict, emptied), so that each
         old state is freed as soon as it is replaced (saves one copy of the states in memory).
+        ``store``: ``"all"`` keeps every fine state; ``"c-points"`` keeps only the fine
+        C-points, the last F-point of each interval (the C-point residual's input), this
+        rank's last index and ``N`` -- F-points are dropped as soon as the next step has used
+        them (memory ``~2/m`` of ``"all"``; ``final_step`` still sees every step).
         Returns this rank's :class:`MGRITResult`; the residual history is identical on all ranks.
         """
+        if store not in ("all", "c-points"):
+            raise ConfigError(f"`store` must be 'all' or 'c-points'; got {store!r}.")
+        self._keep_all = store == "all"
         cfg, n_levels = self.config, self.n_levels
         self._steps = [0] * n_levels
         self._phases = {}
@@ -223,7 +238,14 @@ class MGRIT:
     # ------------------------------------------------------------------ set-up
     def _start(self, initial: Mapping[int, np.ndarray] | None, consume: bool) -> None:
         fine: States = {}
+        shape = None
         for t in self.points[0]:
+            if t > 0 and not self.grid.is_c(0, t):  # on one level: every t > 0
+                if initial is not None and t in initial:
+                    shape = np.shape(initial[t])
+                    if consume:
+                        del initial[t]  # never read: the first F-sweep recomputes it
+                continue
             if t == 0 or initial is None:
                 fine[t] = np.array(self.problem.init_state(t), dtype=np.float64)
             else:
@@ -237,7 +259,11 @@ class MGRIT:
                 fine[t] = np.asarray(initial[t], dtype=np.float64)
                 if consume:
                     del initial[t]
-        self._shape = next(iter(fine.values())).shape
+        if fine:
+            shape = next(iter(fine.values())).shape
+        elif shape is None:  # one level, a rank without index 0, cold start
+            shape = np.shape(self.problem.init_state(self.points[0][0]))
+        self._shape = tuple(shape)
         self.u = [fine] + [{} for _ in range(self.n_levels - 1)]
         self.g = [None] * self.n_levels
         self._fresh = [False] * self.n_levels
@@ -267,6 +293,13 @@ class MGRIT:
 
     def _is_f(self, level: int) -> Needs:
         return lambda t: not self.grid.is_c(level, t)
+
+    def _keep(self, level: int) -> Needs:
+        """Which computed level points an F-sweep stores (see ``store`` in :meth:`solve`)."""
+        if level > 0 or self._keep_all:
+            return _always
+        grid, n, last = self.grid, self.grid.n_layers, self.points[0][-1]
+        return lambda t: t == last or t == n or grid.is_c(0, t + 1)
 
     def _needs_f(self, level: int, pre: bool) -> Needs:
         """F-points an F-sweep computes: all, or (``pre``) those not after a C-point."""
@@ -306,13 +339,19 @@ class MGRIT:
             early = not needs(pts[-1]) if pts[-1] > 0 else True
             if early:
                 self._send_last(level, u, _TAG_F, needs)
+            keep = self._keep(level)
+            prev_t, prev = -1, None  # the last point computed (it may not be stored)
             for t in pts:
                 if t == 0 or not needs(t):
                     continue
                 p = grid.pred(level, t)
-                up = u[p] if p in u else pending.wait()
+                up = prev if p == prev_t else (u[p] if p in u else pending.wait())
                 new = self._phi(level, up, p, t)
-                u[t] = new + g[t] if g is not None else new
+                prev_t, prev = t, (new + g[t] if g is not None else new)
+                if keep(t):
+                    u[t] = prev
+                else:
+                    u.pop(t, None)
             if not early:
                 self._send_last(level, u, _TAG_F, needs)
         self._fresh[level] = True

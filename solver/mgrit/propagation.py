@@ -156,10 +156,18 @@ class MGRITPropagation:
             layout=self.adjoint_layout,
         )
         previous, self._adjoint = self._adjoint, None
-        adj = adj_engine.solve(previous if warm else None, consume_initial=True)
+        settings = adj_engine.config
+        fixed = settings.abs_tol == 0.0 and settings.rel_tol == 0.0  # final pass is certain
+        adj = adj_engine.solve(
+            previous if warm else None,
+            consume_initial=True,
+            store="c-points" if fixed else "all",
+        )
         del previous
         adjoint.activations = acts = {}  # free the forward activations
-        self._adjoint = adj.states
+        grid = adj_engine.grid
+        # the next warm start reads the fine C-points only
+        self._adjoint = {a: P for a, P in adj.states.items() if grid.is_c(0, a)}
         before = None if adj.final_pass else adj_engine.predecessor(adj.states)
         for a in sorted(adj.states):
             if a == 0 or adj.final_pass:  # final_pass: accumulated during the solve
@@ -261,9 +269,10 @@ class MGRITPropagation:
             clock=self.clock,
             layout=self.layout,
         )
+        store = "all" if consume else "c-points"  # objective or scores only: Y_N needed
         if not warm:
-            return engine.solve(None)
+            return engine.solve(None, store=store)
         if consume:
             previous, self._forward = self._forward, None
             return engine.solve(previous, consume_initial=True)
-        return engine.solve(dict(self._forward), consume_initial=True)
+        return engine.solve(dict(self._forward), consume_initial=True, store=store)
