@@ -457,7 +457,10 @@ def train(
         comm=comm,
         callback=callback,
     )
-    result = _resolve_strategy(strategy).run(ctx, config)
+    chosen = _resolve_strategy(strategy)
+    if hasattr(chosen, "validate"):
+        chosen.validate(config)  # options that cannot work fail before any training
+    result = chosen.run(ctx, config)
     result.wall_time = ctx.elapsed()
     result.modelled_time = ctx.modelled_time
     return result

@@ -4,6 +4,7 @@ A strategy decides where training starts and how the levels are arranged::
 
     class Strategy(Protocol):
         name: str
+        def validate(self, config: NetworkConfig) -> object: ...   # raise ConfigError early
         def run(self, ctx: TrainingContext, config: NetworkConfig) -> TrainResult: ...
 
 ``ctx`` (see :class:`solver.train.TrainingContext`) carries the data, the optimiser, stop and
@@ -23,6 +24,8 @@ __all__ = ["Strategy", "register", "make_strategy", "strategy_names"]
 
 class Strategy(Protocol):
     name: str
+
+    def validate(self, config: Any) -> object: ...
 
     def run(self, ctx: Any, config: Any) -> Any: ...
 

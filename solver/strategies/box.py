@@ -158,6 +158,30 @@ class BoxStrategy:
     newton_steps: int = 10
     ridge: float = 1e-3
 
+    def validate(self, config: NetworkConfig) -> None:
+        """Check the options against ``config`` before training (raises :class:`ConfigError`)."""
+        if self.init not in ("box", "random"):
+            raise ConfigError(f"`init` must be 'box' or 'random'; got init={self.init!r}.")
+        if self.init == "box" and config.bias != "vector":
+            raise ConfigError(
+                f"box initialisation places one hyperplane per unit and needs bias='vector'; "
+                f"got bias={config.bias!r}. Use bias='vector' or init='random'."
+            )
+        if not (np.isfinite(self.scale) and self.scale > 0):
+            raise ConfigError(
+                f"`scale` of box initialisation must be > 0; got scale={self.scale!r}."
+            )
+        if (
+            isinstance(self.newton_steps, bool)
+            or not isinstance(self.newton_steps, int)
+            or (self.newton_steps < 1)
+        ):
+            raise ConfigError(
+                f"`newton_steps` must be an integer >= 1; got newton_steps={self.newton_steps!r}."
+            )
+        if not (np.isfinite(self.ridge) and self.ridge >= 0):
+            raise ConfigError(f"`ridge` must be a finite number >= 0; got ridge={self.ridge!r}.")
+
     def initial(self, ctx: TrainingContext, config: NetworkConfig) -> Params:
         if self.init == "random":
             return initial_params(ctx, config)
@@ -169,6 +193,7 @@ class BoxStrategy:
         )
 
     def run(self, ctx: TrainingContext, config: NetworkConfig) -> TrainResult:
+        self.validate(config)
         params = self.initial(ctx, config)
         if self.lsgd:
             data = ctx.data

@@ -275,7 +275,11 @@ class NestedIteration:
             n_levels=self.n_levels,
         )
 
-    def run(self, ctx: TrainingContext, config: NetworkConfig) -> TrainResult:
+    def validate(
+        self, config: NetworkConfig
+    ) -> tuple[tuple[int, ...], tuple[int, ...], tuple[float | None, ...]]:
+        """Check every option against ``config`` before training (raises :class:`ConfigError`);
+        returns the schedule and the per-level iteration budgets and tolerances."""
         check_interpolation(self.interpolation, config.activation)
         sched = self.schedule(config)
         n_coarse = len(sched) - 1
@@ -289,6 +293,10 @@ class NestedIteration:
                 raise ConfigError(
                     f"`level_tolerance` must be None or fractions in (0, 1]; got {tols!r}."
                 )
+        return sched, iters, tols
+
+    def run(self, ctx: TrainingContext, config: NetworkConfig) -> TrainResult:
+        sched, iters, tols = self.validate(config)
         check_parallel_schedule(sched, ctx.parallel, ctx.comm)
 
         def t_final(level: int) -> float:

@@ -32,6 +32,9 @@ class RandomInit:
 
     name = "random"
 
+    def validate(self, config: NetworkConfig) -> None:
+        """Nothing to check beyond the network config itself."""
+
     def run(self, ctx: TrainingContext, config: NetworkConfig) -> TrainResult:
         controls = PlainControls(config)
         theta = initial_params(ctx, config).to_flat()

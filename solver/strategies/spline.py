@@ -198,7 +198,11 @@ class SplineStrategy:
     level_iterations: int | tuple[int, ...] = 100
     level_tolerance: float | tuple[float | None, ...] | None = None
 
-    def run(self, ctx: TrainingContext, config: NetworkConfig) -> TrainResult:
+    def validate(
+        self, config: NetworkConfig
+    ) -> tuple[tuple[int, ...], int, tuple[int, ...], tuple[float | None, ...]]:
+        """Check every option against ``config`` before training (raises :class:`ConfigError`);
+        returns the schedule, the number of knots and the per-level budgets and tolerances."""
         sched = resolve_schedule(
             config.n_layers, layers=self.layers if self.layers is not None else (config.n_layers,)
         )
@@ -218,6 +222,10 @@ class SplineStrategy:
             )
         iters = per_level("level_iterations", self.level_iterations, len(sched) - 1)
         tols = per_level("level_tolerance", self.level_tolerance, len(sched) - 1)
+        return sched, n_knots, iters, tols
+
+    def run(self, ctx: TrainingContext, config: NetworkConfig) -> TrainResult:
+        sched, n_knots, iters, tols = self.validate(config)
         check_parallel_schedule(sched, ctx.parallel, ctx.comm)
 
         first = config.with_layers(sched[0])
