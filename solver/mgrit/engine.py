@@ -450,7 +450,7 @@ class MGRIT:
             q = grid.pred(coarse, t)
             vq = u[q] if q in u else pending.wait()
             phi = self._phi(coarse, vq, q, t)
-            gc[t] = residual[t] + u[t] - phi
+            gc[t] = residual.pop(t) + u[t] - phi  # each residual freed once folded in
             if grid.is_c(coarse, q) and not grid.is_c(coarse, t):
                 uc[t] = phi + gc[t]  # what the first F-sweep would compute (v_q unchanged)
         self.u[coarse], self.g[coarse] = uc, gc
