@@ -19,7 +19,7 @@ class ConfigError(SolverError, ValueError):
 
 
 class DataError(SolverError, ValueError):
-    """A data file or array is missing, malformed or inconsistent (names the file and the problem)."""
+    """A data file or array is missing, malformed or inconsistent (names file and problem)."""
 
 
 class ParallelError(SolverError):
