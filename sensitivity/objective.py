@@ -34,14 +34,11 @@ from sensitivity import bridge
 from sensitivity.design import DesignPoint
 from sensitivity.errors import Interrupted
 from sensitivity.spec import StudySpec
+from solver.train import HISTORY_COLUMNS
 
 __all__ = ["Outcome", "run_trial", "CURVE_COLUMNS", "RECORD_FIELDS", "time_to_target"]
 
-CURVE_COLUMNS = (
-    "iteration", "wall_time", "modelled_time", "cost", "level", "n_layers", "objective", "loss",
-    "grad_norm", "step_size", "ls_tries", "train_acc", "val_acc", "primal_residual",
-    "adjoint_residual",
-)  # fmt: skip
+CURVE_COLUMNS = HISTORY_COLUMNS  # the solver's history row keys, stored per trial
 RECORD_FIELDS = (
     "status", "solver_status", "reason", "val_acc", "train_acc", "objective", "loss", "grad_norm",
     "wall_time", "modelled_time", "n_params", "n_iterations", "n_layers_final", "reached_target",
