@@ -142,6 +142,7 @@ def one_shot(iterations: int = 2, **kw) -> ParallelConfig:
 #: one-rank configurations: label -> settings (cf 2 / F fine / FCF coarse is the reference)
 ONE_RANK = {
     "2+2 cf2 F/FCF (reference)": one_shot(2),
+    "2+2 cf2 F/FCF, S not kept": one_shot(2, store_activations=False),
     "1+1 cf2 F/FCF": one_shot(1),
     "2+2 cf2 F/F": one_shot(2, nrelax=0),
     "2+2 cf8 2 levels": one_shot(2, coarsening_factor=8, max_levels=2),
@@ -215,11 +216,11 @@ def oneshot(depths: list[int], n_per_class: int, repeat: int) -> dict:
             fns[label] = step
         wall = _median_ratio(fns, repeat)
         print(f"N = {n}: serial {wall['serial'] * 1e3:.1f} ms")
-        print(f"{'configuration':>28} {'steps/2N':>9} {'wall/serial':>11}")
+        print(f"{'configuration':>30} {'steps/2N':>9} {'wall/serial':>11}")
         for label in ONE_RANK:
             ratio = wall[label] / wall["serial"]
             out[f"{n}/{label}"] = {"steps_ratio": steps[label] / (2 * n), "wall_ratio": ratio}
-            print(f"{label:>28} {steps[label] / (2 * n):>9.2f} {ratio:>11.2f}")
+            print(f"{label:>30} {steps[label] / (2 * n):>9.2f} {ratio:>11.2f}")
     n = depths[-1]
     table = phases(n, ONE_RANK["2+2 cf2 F/FCF (reference)"])
     print(f"\n   where the steps go (2+2 cf2 F/FCF, N = {n}, forward + adjoint, units of N):")
