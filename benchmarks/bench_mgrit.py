@@ -443,7 +443,7 @@ def main() -> None:
         depths = [32, 64, 128] if q else [32, 64, 128, 256, 512, 1024, 2048, 4096]
         results["convergence"] = convergence(depths, batch=20 if q else 50)
     if want("oneshot"):
-        results["oneshot"] = oneshot([32] if q else [64, 256], 100 if q else 1000, 1 if q else 7)
+        results["oneshot"] = oneshot([32] if q else [64, 256], 100 if q else 1000, 1 if q else 15)
     if want("ranks"):
         results["ranks"] = ranks_wall(64 if q else 256, 200 if q else 2000, 1 if q else 3)
     if want("speedup"):
