@@ -9,6 +9,14 @@ The engine sees a problem only through two methods (integer fine layer indices e
 ``init_state(i) -> u``
     the initial condition for ``i = 0`` and the initial guess elsewhere (cold start).
 
+Optional:
+
+``final_step(u, i, j) -> u_new``
+    the same level-0 step, called instead of ``step`` during the last relaxation and residual of
+    a solve that stops by its iteration count (each fine step exactly once, with its final
+    input; ``MGRITResult.final_pass`` says whether it happened).  Must return bitwise what
+    ``step`` returns; may record by-products (the ResNet keeps activations / the gradient).
+
 States are float64 numpy arrays of one fixed shape.
 """
 
