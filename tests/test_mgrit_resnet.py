@@ -341,3 +341,22 @@ def test_warm_up_ends_without_begin_step():
     its = [prop.evaluate(config, params, X, y, gradient=True).info["primal_iterations"]
            for _ in range(4)]  # fmt: skip
     assert its == [10, 10, 2, 2]
+
+
+def test_one_fine_interval_per_rank_models_faster_than_cf2_everywhere():
+    """Unit-cost model (deterministic): with cf0 = N/P the fine relaxation of a cycle is one
+    interval per rank and the coarse levels hold one point per rank; at N = 256, P = 16 it
+    beats coarsening factor 2 on every level and the serial gradient."""
+    from solver.mgrit import modelled_evaluation
+
+    config = _network(256)
+    params, X, y = _problem(config)
+    common = {"one_shot": True, "warmup_steps": 0, "min_coarse_size": 2, "latency": 0.1}
+    cf2 = modelled_evaluation(config, params, X, y, ParallelConfig(**common), 16, steps=2)
+    per_rank = modelled_evaluation(
+        config, params, X, y, ParallelConfig(coarsening_factor_fine="ranks", **common), 16,
+        steps=2,
+    )  # fmt: skip
+    assert per_rank["speedup"] > 2.0 * cf2["speedup"]
+    assert per_rank["speedup"] > 2.5
+    assert per_rank["layer_steps"] < 0.5 * cf2["layer_steps"]
