@@ -71,6 +71,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     t.add_argument("--cf", type=int, default=2, help="MGRIT coarsening factor")
     t.add_argument(
+        "--cf-fine",
+        default=None,
+        help="fine-level MGRIT coarsening factor: an integer or 'ranks' (N / P)",
+    )
+    t.add_argument(
+        "--mgrit-iterations", type=int, default=2, help="one-shot cycles per step (fwd and adj)"
+    )
+    t.add_argument(
         "--one-shot",
         action="store_true",
         help="inexact one-shot MGRIT (2 iterations per optimisation step)",
@@ -127,8 +135,14 @@ def run_train(args: argparse.Namespace) -> int:
         from solver.parallel.mpi import world
 
         comm = world()
+        cf_fine = args.cf_fine if args.cf_fine in (None, "ranks") else int(args.cf_fine)
         parallel = ParallelConfig(
-            max_levels=args.levels, coarsening_factor=args.cf, one_shot=args.one_shot
+            max_levels=args.levels,
+            coarsening_factor=args.cf,
+            coarsening_factor_fine=cf_fine,
+            one_shot=args.one_shot,
+            fwd_iterations=args.mgrit_iterations,
+            bwd_iterations=args.mgrit_iterations,
         )
     root = comm is None or comm.rank == 0
 

@@ -135,6 +135,9 @@ def resolve_schedule(
 def _mgrit_shape(parallel: object, comm: object) -> tuple[int, int]:
     """(fine coarsening factor, number of ranks) of a ``ParallelConfig`` and communicator."""
     n_ranks = int(getattr(comm, "size", 1) or 1) if comm is not None else 1
+    if getattr(parallel, "coarsening_factor_fine", None) == "ranks":
+        # resolves to max(2, N // P) per depth: fits exactly when factor 2 fits
+        return 2, n_ranks
     m = getattr(parallel, "fine_factor", None)
     if not isinstance(m, int):
         m = getattr(parallel, "coarsening_factor_fine", None) or getattr(
