@@ -15,6 +15,7 @@ from typing import Any
 
 from sensitivity.design import DesignPoint
 from sensitivity.errors import SpecError
+from sensitivity.parse import thaw as _thaw
 from sensitivity.spec import StudySpec
 
 __all__ = [
@@ -94,14 +95,6 @@ def _overrides(spec: StudySpec, point: DesignPoint) -> dict[str, dict[str, tuple
             sec, _, fld = t.partition(".")
             out.setdefault(sec, {})[fld] = (f"space.{p.name}", value)
     return out
-
-
-def _thaw(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {k: _thaw(v) for k, v in value.items()}
-    if isinstance(value, tuple):
-        return [_thaw(v) for v in value]
-    return value
 
 
 def _construct(spec: StudySpec, section: str, fixed: Mapping, over: dict, extra: dict) -> Any:

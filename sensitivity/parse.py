@@ -78,11 +78,12 @@ def _freeze(value: Any) -> Any:
     return value
 
 
-def _thaw(value: Any) -> Any:
+def thaw(value: Any) -> Any:
+    """Plain dicts and lists from a frozen (mapping-proxy / tuple) study value."""
     if isinstance(value, Mapping):
-        return {k: _thaw(v) for k, v in value.items()}
+        return {k: thaw(v) for k, v in value.items()}
     if isinstance(value, tuple):
-        return [_thaw(v) for v in value]
+        return [thaw(v) for v in value]
     return value
 
 
@@ -349,7 +350,7 @@ def parse_document(
         SpecError: naming ``source``, the key, the value and a fix.
     """
     ctx = _Ctx(source)
-    doc = _thaw(doc)
+    doc = thaw(doc)
     ctx.no_unknown(
         doc, ("study", "problem", "training", "strategies", "space", "design", "metric", "run"), ""
     )
