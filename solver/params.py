@@ -121,6 +121,21 @@ class Params:
     def copy(self) -> Params:
         return Params(**{k: getattr(self, k).copy() for k in FIELDS})
 
+    def map_layers(self, M: np.ndarray) -> Params:
+        """New parameters whose hidden layers are ``M`` times these: ``K'_i = sum_j M_ij K_j``,
+        ``b'_i = sum_j M_ij b_j`` (``M`` of shape ``(N', N)``); opening and classifier copied.
+
+        Layer refinement (interpolation matrices) and spline knot insertion are such maps.
+        """
+        return Params(
+            open_K=self.open_K.copy(),
+            open_b=self.open_b.copy(),
+            K=np.tensordot(M, self.K, axes=(1, 0)),
+            b=M @ self.b,
+            W=self.W.copy(),
+            mu=self.mu.copy(),
+        )
+
     def check(self, config: NetworkConfig) -> None:
         """Raise :class:`ConfigError` if any field's shape does not fit ``config``."""
         for name, shape in param_shapes(config).items():

@@ -122,12 +122,4 @@ def refine_params(
     P = interpolation_matrix(config.n_layers, factor, mode)
     t_final = config.t_final * factor if mode == "zero" else config.t_final
     fine_config = config.with_layers(config.n_layers * int(factor), t_final=t_final)
-    fine = Params(
-        open_K=params.open_K.copy(),
-        open_b=params.open_b.copy(),
-        K=np.tensordot(P, params.K, axes=(1, 0)),
-        b=P @ params.b,
-        W=params.W.copy(),
-        mu=params.mu.copy(),
-    )
-    return fine_config, fine
+    return fine_config, params.map_layers(P)

@@ -157,15 +157,7 @@ def refine_coefficients(
     fine = SplineControls(
         fine_config, controls.n_knots * factor, controls.degree, controls.train_time_scale
     )
-    refined = Params(
-        open_K=c.open_K.copy(),
-        open_b=c.open_b.copy(),
-        K=np.tensordot(R, c.K, axes=(1, 0)),
-        b=R @ c.b,
-        W=c.W.copy(),
-        mu=c.mu.copy(),
-    )
-    return fine, fine.pack(refined, lam)
+    return fine, fine.pack(c.map_layers(R), lam)
 
 
 @register
