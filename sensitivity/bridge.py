@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import os
 from collections.abc import Mapping
 from functools import cache
 from typing import Any
@@ -228,7 +229,21 @@ def load_data(spec: StudySpec, options: Mapping[str, Any]) -> Any:
 
 
 def train_function() -> Any:
-    """``solver.train`` (imported lazily so that spec/results/plots work without it)."""
+    """``solver.train`` (imported lazily so that spec/results/plots work without it).
+
+    ``SENSITIVITY_TRAIN=module:function`` replaces it with a function of the same signature
+    (tests and benchmarks: e.g. a slowed-down or instrumented training).
+    """
+    hook = os.environ.get("SENSITIVITY_TRAIN", "").strip()
+    if hook:
+        mod, _, name = hook.partition(":")
+        try:
+            return getattr(importlib.import_module(mod), name)
+        except (ImportError, AttributeError, ValueError) as err:
+            raise SpecError(
+                f"SENSITIVITY_TRAIN={hook!r}: {err}. Fix: set it to module:function on "
+                f"PYTHONPATH, or unset it to use solver.train."
+            ) from None
     try:
         from solver import train as mod_or_fn
     except ImportError as err:

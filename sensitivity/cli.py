@@ -1,7 +1,8 @@
 """Command line: ``sensitivity run | worker | status | export | figures`` (also ``python -m``).
 
 Exit codes: 0 success; 1 study error (one-line reason on stderr, no traceback); 2 usage error
-(argparse); 128 + signal number when interrupted (the running trial was re-queued).
+(argparse) or a storage that cannot be opened (one line: URL with the password masked, error,
+fix); 128 + signal number when interrupted (the running trial was re-queued).
 """
 
 from __future__ import annotations
@@ -65,7 +66,8 @@ def _cmd_run(args: argparse.Namespace, *, join_only: bool) -> int:
             workers = args.workers or spec.run.workers
             h = prepare(spec, storage=args.storage, argv=argv, workers=workers)
             run_local(
-                spec, h, workers=workers, storage=args.storage, on_progress=progress,
+                spec, h, workers=workers, storage=args.storage,
+                on_progress=None if args.quiet else progress,
                 max_trials=args.max_trials,
             )  # fmt: skip
     finally:
@@ -120,10 +122,28 @@ def _cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_export(args: argparse.Namespace) -> int:
-    from sensitivity.results import export, load
+def _results(args: argparse.Namespace):
+    """Load the stored results; say how many duplicate runs (older storages) are ignored."""
+    import warnings
 
-    res = load(_source(args), storage=args.storage)
+    from sensitivity.results import DuplicateTrialsWarning, load
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DuplicateTrialsWarning)
+        res = load(_source(args), storage=args.storage)
+    if res.duplicates:
+        print(
+            f"sensitivity: {res.duplicates} duplicate complete trials of already complete design "
+            f"points ignored (the first complete trial of each point is counted)",
+            file=sys.stderr,
+        )
+    return res
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from sensitivity.results import export
+
+    res = _results(args)
     name = res.spec.name if res.spec else res.study.study_name
     out = Path(args.out) if args.out else (
         res.spec.results_path / "export" if res.spec else Path(args.study) / "export")  # fmt: skip
@@ -134,9 +154,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 def _cmd_figures(args: argparse.Namespace) -> int:
     from sensitivity.figures import build_figures
-    from sensitivity.results import load
 
-    res = load(_source(args), storage=args.storage)
+    res = _results(args)
     name = res.spec.name if res.spec else res.study.study_name
     out = Path(args.out) if args.out else Path("figures") / name
     command = "python -m sensitivity " + " ".join(args.argv)
@@ -192,9 +211,16 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _one_line_warning(message, category, filename, lineno, line=None) -> str:  # noqa: ANN001
+    return f"sensitivity: warning: {message}\n"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code (0 ok, 1 study error, 128+n on signal n)."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    import warnings
+
+    warnings.formatwarning = _one_line_warning
     args = build_parser().parse_args(argv)
     args.argv = argv
     if getattr(args, "workers", None) is not None and args.workers < 1:
@@ -207,7 +233,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 128 + err.signum
     except StudyError as err:
         print(f"sensitivity: error: {err}", file=sys.stderr)
-        return 1
+        return int(getattr(err, "exit_code", 1))
     except KeyboardInterrupt:
         print("sensitivity: interrupted", file=sys.stderr)
         return 130

@@ -22,8 +22,6 @@ and the worst value of the metric (accuracy 0, or the censoring time for time-to
 from __future__ import annotations
 
 import math
-import os
-import socket
 import time
 import traceback
 from collections.abc import Callable, Mapping, Sequence
@@ -33,6 +31,7 @@ from typing import Any
 from sensitivity import bridge
 from sensitivity.design import DesignPoint
 from sensitivity.errors import Interrupted
+from sensitivity.hostid import worker_id
 from sensitivity.spec import StudySpec
 from solver.train import HISTORY_COLUMNS
 
@@ -120,7 +119,7 @@ def run_trial(
     """
     t0 = time.perf_counter()
     record: dict[str, Any] = {k: math.nan for k in RECORD_FIELDS}
-    record["worker"] = f"{socket.gethostname()}:{os.getpid()}"
+    record["worker"] = worker_id()
     try:
         train = train or bridge.train_function()
         data_probe = bridge.load_data(spec, bridge.build_data_options(spec, point))

@@ -1,7 +1,9 @@
 """Workers: claim a trial, train it with a heartbeat, store its outcome; repeat.
 
 A worker exits when no trial is waiting and none is running elsewhere (a running trial of a
-dead worker is failed and re-queued after ``run.grace_period``, and then picked up). SIGINT and
+dead worker is failed and re-queued after ``run.grace_period``, and then picked up; a design
+point left without any live trial, e.g. by a host killed between failing a trial and queueing
+its retry, is queued again before the worker leaves). SIGINT and
 SIGTERM fail the running trial with a retryable reason, re-queue it and raise
 :class:`~sensitivity.errors.Interrupted`.
 """
@@ -28,10 +30,13 @@ from sensitivity.storage import (
     ACTIVE,
     Heartbeat,
     StudyHandle,
+    coordinated,
     fail_stale,
     fail_trial,
-    harness_lock,
     requeue,
+    running_trials,
+    sync_design,
+    waiting_ids,
 )
 
 __all__ = ["WorkerReport", "work", "claim", "store_outcome", "signals_interrupt", "suggest"]
@@ -68,13 +73,23 @@ def _register(h: StudyHandle, trial: optuna.Trial, point: DesignPoint) -> Design
 
 
 def _pop_waiting(h: StudyHandle) -> tuple[optuna.Trial, DesignPoint] | None:
-    for t in h.trials((TrialState.WAITING,)):
-        tid = h.trial_id(t.number)
+    """Claim a WAITING trial (atomic WAITING -> RUNNING in the storage; a lost race moves on)."""
+    while True:
+        got = _try_claim(h, waiting_ids(h))
+        if got != "lost":
+            return got  # type: ignore[return-value]
+
+
+def _try_claim(h: StudyHandle, ids: list[int]) -> tuple[optuna.Trial, DesignPoint] | None | str:
+    if not ids:
+        return None
+    for tid in ids:
         try:
             if not h.storage.set_trial_state_values(tid, TrialState.RUNNING):
                 continue
         except UpdateFinishedTrialError:
             continue
+        t = h.storage.get_trial(tid)
         if t.user_attrs.get("design_index") is None:  # a trial queued by someone else: skip
             h.storage.set_trial_state_values(tid, TrialState.FAIL)
             continue
@@ -85,12 +100,12 @@ def _pop_waiting(h: StudyHandle) -> tuple[optuna.Trial, DesignPoint] | None:
         return trial, _register(
             h, trial, DesignPoint(int(t.user_attrs["design_index"]), strategy, seed)
         )
-    return None
+    return "lost"  # every candidate was claimed by others meanwhile: look again
 
 
 def _ask_adaptive(h: StudyHandle) -> tuple[optuna.Trial, DesignPoint] | None:
     """Next slot of a tpe design: queue its strategy/seed, pop it, let TPE sample the rest."""
-    with harness_lock(h.spec):
+    with coordinated(h):  # one asker at a time across hosts: each slot is asked exactly once
         trials = h.trials()
         taken = {
             int(t.user_attrs["design_index"])
@@ -179,8 +194,10 @@ def work(
             fail_stale(h)
             got = claim(h)
             if got is None:
-                if wait_for_others and h.trials((TrialState.RUNNING,)):
+                if wait_for_others and running_trials(h):
                     time.sleep(poll)
+                    continue
+                if sync_design(h, respect_retries=True):  # a retry lost with a killed host
                     continue
                 break
             trial, point = got
