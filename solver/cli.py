@@ -43,6 +43,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--t-final", type=float, default=5.0)
     t.add_argument("--activation", default="smoothrelu", choices=("tanh", "relu", "smoothrelu"))
     t.add_argument("--bias", default="vector", choices=("vector", "scalar"))
+    t.add_argument(
+        "--dtype", default="float64", choices=("float64", "float32"),
+        help="arithmetic of the propagation (the optimiser stays float64)",
+    )  # fmt: skip
     t.add_argument("--gamma-tik", type=float, default=1e-7)
     t.add_argument("--gamma-ddt", type=float, default=1e-5)
     t.add_argument("--gamma-class", type=float, default=1e-7)
@@ -124,6 +128,7 @@ def run_train(args: argparse.Namespace) -> int:
         n_layers=args.layers,
         t_final=args.t_final,
         activation=args.activation,
+        dtype=args.dtype,
         bias=args.bias,
         gamma_tik=args.gamma_tik,
         gamma_ddt=args.gamma_ddt,

@@ -24,6 +24,8 @@ the gradient is inexact; otherwise each solve is iterated to ``tolerance``.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from solver import layers
@@ -42,7 +44,19 @@ from solver.params import Params
 from solver.regularization import regularization
 from solver.workspace import Workspace
 
-__all__ = ["MGRITPropagation"]
+__all__ = ["MGRITPropagation", "FLOAT32_REL_TOL"]
+
+FLOAT32_REL_TOL = 1e-5
+"""float32 networks: solves to tolerance also stop once the residual fell by this factor
+(an absolute 1e-10 is below float32 round-off of O(1) states and would run every solve to
+``max_iterations``)."""
+
+
+def _for_dtype(parallel: ParallelConfig, config: NetworkConfig) -> ParallelConfig:
+    """``parallel`` with ``mgrit.rel_tol`` at least :data:`FLOAT32_REL_TOL` for float32."""
+    if config.dtype != "float32" or parallel.mgrit.rel_tol >= FLOAT32_REL_TOL:
+        return parallel
+    return replace(parallel, mgrit=replace(parallel.mgrit, rel_tol=FLOAT32_REL_TOL))
 
 
 class MGRITPropagation:
@@ -69,7 +83,9 @@ class MGRITPropagation:
             )
         self.network = network_config
         self.comm = comm if comm is not None else SerialComm()
-        self.parallel = parallel_config.for_ranks(network_config.n_layers, self.comm.size)
+        self.parallel = _for_dtype(
+            parallel_config.for_ranks(network_config.n_layers, self.comm.size), network_config
+        )
         self.clock = VirtualClock(latency=self.parallel.latency, cost=self.parallel.cost)
         self.channel = Channel(self.comm, self.clock)
         n = network_config.n_layers
