@@ -62,6 +62,7 @@ class JobGuard:
         self.settle = settle
         self.lock = threading.RLock()  # held while callbacks run; hold it to read/modify state
         self.stopping: tuple[str, int] | None = None
+        self.note = ""  # appended to the printed line, e.g. what the callbacks did
         self._world = world
         self._comm = world.dup()
         self._callbacks: list[Callable[[str], None]] = []
@@ -155,7 +156,8 @@ class JobGuard:
             if print_reason and kind == _SIGNAL:
                 ranks = f"all {self.size} ranks" if self.size > 1 else "the run"
                 where = "" if origin == 0 else f" on rank {origin}"
-                _say(f"{self.name}: {reason}{where}; stopping {ranks}")
+                note = f"; {self.note}" if self.note else ""
+                _say(f"{self.name}: {reason}{where}; stopping {ranks}{note}")
             done = [np.zeros(1) for _ in range(self.size - 1)]
             reqs = [self._comm.irecv(done[r - 1], r, _DONE) for r in range(1, self.size)]
             deadline = time.monotonic() + self.settle
