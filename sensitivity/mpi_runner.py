@@ -161,6 +161,8 @@ def run_mpi(
         else:
             _follow(spec, group, solver_comm)
         world.barrier()
+        if leader and world.rank == 0 and on_progress is not None:
+            on_progress(counts(h))  # the final count, after every group finished
         group.free()
     return report
 
