@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import csv
 import json
 import math
@@ -38,11 +39,24 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="data set option, e.g. n_train_per_class=200 (repeatable)",
     )
+    t.add_argument(
+        "--reference",
+        action="store_true",
+        help="the reference code's set-up (solver.presets.reference_setup): scalar bias, zero "
+        "ddt gradient, rand() initialisation with seed 1, L-BFGS memory 20 without curvature "
+        "test or non-descent safeguard, 20 line-search trials; other flags still apply",
+    )
+    t.add_argument(
+        "--non-descent",
+        default=None,
+        choices=("reset", "keep"),
+        help="L-BFGS on a non-descent direction: reset to -g (default) or keep it (reference)",
+    )
     t.add_argument("--width", type=int, default=8)
     t.add_argument("--layers", type=int, default=30, help="hidden layers N")
     t.add_argument("--t-final", type=float, default=5.0)
     t.add_argument("--activation", default="smoothrelu", choices=("tanh", "relu", "smoothrelu"))
-    t.add_argument("--bias", default="vector", choices=("vector", "scalar"))
+    t.add_argument("--bias", default=None, choices=("vector", "scalar"), help="default: vector")
     t.add_argument("--gamma-tik", type=float, default=1e-7)
     t.add_argument("--gamma-ddt", type=float, default=1e-5)
     t.add_argument("--gamma-class", type=float, default=1e-7)
@@ -57,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--init", default="reference", choices=("normal", "uniform", "reference", "zero")
     )
     t.add_argument("--scale", type=float, default=1e-3, help="initial scale of every group")
-    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--seed", type=int, default=None, help="default: 0 (--reference: 1)")
     t.add_argument("--strategy", default="random", help="random, nested, spline, box")
     t.add_argument(
         "--strategy-option",
@@ -109,11 +123,32 @@ def _fmt(value: float) -> str:
     )
 
 
+def _optimizer(args: argparse.Namespace):
+    from solver.optim import OptimizerConfig
+
+    options = {
+        "name": args.optimizer,
+        "learning_rate": args.learning_rate,
+        "batch_size": args.batch_size,
+    }
+    if args.non_descent is not None:
+        options["non_descent"] = args.non_descent
+    if args.reference:
+        if args.optimizer != "lbfgs":
+            raise SolverError(
+                f"--reference uses the reference code's L-BFGS; got --optimizer {args.optimizer}. "
+                "Drop --optimizer or --reference."
+            )
+        return OptimizerConfig.reference(**options)
+    return OptimizerConfig(**options)
+
+
 def run_train(args: argparse.Namespace) -> int:
     from solver import NetworkConfig
     from solver.data import load_dataset
     from solver.init import InitConfig
     from solver.optim import OptimizerConfig
+    from solver.presets import REFERENCE_NETWORK
     from solver.train import HISTORY_COLUMNS, StopConfig, train
 
     data = load_dataset(args.data, **_parse_options(args.data_option, "--data-option"))
@@ -124,7 +159,8 @@ def run_train(args: argparse.Namespace) -> int:
         n_layers=args.layers,
         t_final=args.t_final,
         activation=args.activation,
-        bias=args.bias,
+        bias=args.bias or (REFERENCE_NETWORK["bias"] if args.reference else "vector"),
+        ddt_gradient=REFERENCE_NETWORK["ddt_gradient"] if args.reference else "exact",
         gamma_tik=args.gamma_tik,
         gamma_ddt=args.gamma_ddt,
         gamma_class=args.gamma_class,
@@ -145,6 +181,7 @@ def run_train(args: argparse.Namespace) -> int:
             bwd_iterations=args.mgrit_iterations,
         )
     root = comm is None or comm.rank == 0
+    opt_config = _optimizer(args)
 
     def show(row: dict) -> None:
         if root and (row["iteration"] % args.print_every == 0):
@@ -171,9 +208,7 @@ def run_train(args: argparse.Namespace) -> int:
         result = train(
             config,
             data,
-            optimizer=OptimizerConfig(
-                name=args.optimizer, learning_rate=args.learning_rate, batch_size=args.batch_size
-            ),
+            optimizer=opt_config,
             stop=StopConfig(
                 max_iterations=args.iterations,
                 grad_tol=args.grad_tol,
@@ -185,7 +220,7 @@ def run_train(args: argparse.Namespace) -> int:
                 scale_open=args.scale,
                 scale_hidden=args.scale,
                 scale_class=args.scale,
-                seed=args.seed,
+                seed=(1 if args.reference else 0) if args.seed is None else args.seed,
             ),
             strategy={
                 "name": args.strategy,
@@ -212,6 +247,8 @@ def run_train(args: argparse.Namespace) -> int:
         "modelled_time": result.modelled_time,
         "n_params": result.n_params,
         "config": result.config.to_dict(),
+        "optimizer": dataclasses.asdict(opt_config),
+        "optimizer_counts": result.extras.get("optimizer", {}),
         "argv": sys.argv,
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=float))

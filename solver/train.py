@@ -60,7 +60,9 @@ class TrainResult:
         wall_time: seconds from start to end.
         modelled_time: modelled parallel time (critical path over ranks; serial: evaluation time).
         n_params: trainable parameters (length of the design vector).
-        extras: strategy-specific results (spline coefficients, time scale, levels ...).
+        extras: strategy-specific results (spline coefficients, time scale, levels ...) and
+            ``"optimizer"``: optimiser event counts summed over levels (``steps``,
+            ``failed_steps``; L-BFGS also ``bad_curvature``, ``non_descent``, ``resets``).
     """
 
     status: Status
@@ -95,6 +97,7 @@ class TrainingContext:
     modelled_time: float = 0.0
     cost: float = 0.0
     rng: np.random.Generator | None = None
+    optimizer_counts: dict = field(default_factory=dict)
     _propagations: dict = field(default_factory=dict)
 
     def propagation(self, config: NetworkConfig) -> Propagation:
@@ -283,6 +286,8 @@ def optimize(
             break
         iteration += 1
         k += 1
+    for key, count in optimizer.counters().items():
+        ctx.optimizer_counts[key] = ctx.optimizer_counts.get(key, 0) + count
     if math.isnan(final.get("val_acc", math.nan)) and status != "diverged":
         params, lam = controls.params(theta)
         final["val_acc"] = _accuracy(
@@ -364,9 +369,22 @@ def train(
     if hasattr(chosen, "validate"):
         chosen.validate(config)  # options that cannot work fail before any training
     result = chosen.run(ctx, config)
+    counts = dict(ctx.optimizer_counts)
+    result.extras.setdefault("optimizer", counts)
+    result.message += _optimizer_note(counts)
     result.wall_time = ctx.elapsed()
     result.modelled_time = ctx.modelled_time
     return result
+
+
+def _optimizer_note(counts: dict) -> str:
+    """``"; 12 of 300 line searches failed (9 along non-descent directions kept)"`` or ``""``."""
+    failed = counts.get("failed_steps", 0)
+    if not failed:
+        return ""
+    kept = counts.get("non_descent", 0) - counts.get("resets", 0)
+    note = f"; {failed} of {counts.get('steps', 0)} line searches failed"
+    return note + (f" ({kept} non-descent directions kept)" if kept else "")
 
 
 def make_result(
