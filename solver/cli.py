@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import dataclasses
 import csv
+import dataclasses
 import json
 import math
 import sys
@@ -147,7 +147,6 @@ def run_train(args: argparse.Namespace) -> int:
     from solver import NetworkConfig
     from solver.data import load_dataset
     from solver.init import InitConfig
-    from solver.optim import OptimizerConfig
     from solver.presets import REFERENCE_NETWORK
     from solver.train import HISTORY_COLUMNS, StopConfig, train
 
