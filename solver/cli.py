@@ -131,15 +131,15 @@ def run_train(args: argparse.Namespace) -> int:
     )
     comm, parallel = None, None
     if args.levels > 1 or args.one_shot:
-        from solver.mgrit import ParallelConfig
+        from solver.mgrit import ParallelConfig, reference_mgrit
         from solver.parallel.mpi import world
 
         comm = world()
         cf_fine = args.cf_fine if args.cf_fine in (None, "ranks") else int(args.cf_fine)
         parallel = ParallelConfig(
-            max_levels=args.levels,
-            coarsening_factor=args.cf,
-            coarsening_factor_fine=cf_fine,
+            mgrit=reference_mgrit(
+                max_levels=args.levels, coarsening_factor=args.cf, coarsening_factor_fine=cf_fine
+            ),
             one_shot=args.one_shot,
             fwd_iterations=args.mgrit_iterations,
             bwd_iterations=args.mgrit_iterations,
