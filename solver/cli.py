@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import json
 import math
 import sys
@@ -75,14 +76,20 @@ def build_parser() -> argparse.ArgumentParser:
         "arrays (default: %(default)s)")
     add("--data-option", action="append", default=[], metavar="KEY=VALUE",
         help="data set option, e.g. n_train_per_class=200 or path=data.npz (repeatable)")
+    add("--reference", action="store_true",
+        help="the reference code's set-up (solver.presets.reference_setup): scalar bias, zero "
+        "ddt gradient, rand() initialisation with seed 1, L-BFGS memory 20 without curvature "
+        "test or non-descent safeguard, 20 line-search trials; other flags still apply")
+    add("--non-descent", default=None, choices=("reset", "keep"),
+        help="L-BFGS on a non-descent direction: reset to -g (default) or keep it (reference)")
     add("--width", type=pos, default=8, help="channels per layer (default: %(default)s)")
     add("--layers", type=pos, default=30, help="hidden layers N (default: %(default)s)")
     add("--t-final", type=float, default=5.0, help="final time T; step h = T/N "
         "(default: %(default)s)")
     add("--activation", default="smoothrelu", choices=("tanh", "relu", "smoothrelu"),
         help="(default: %(default)s)")
-    add("--bias", default="vector", choices=("vector", "scalar"),
-        help="bias per channel or one per layer as in the reference code (default: %(default)s)")
+    add("--bias", default=None, choices=("vector", "scalar"),
+        help="bias per channel or one per layer as in the reference code (default: vector)")
     add("--gamma-tik", type=float, default=1e-7, help="Tikhonov weight (default: %(default)s)")
     add("--gamma-ddt", type=float, default=1e-5,
         help="weight of the time-derivative regulariser (default: %(default)s)")
@@ -106,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="initial weights: reference = C rand() stream (default: %(default)s)")
     add("--scale", type=float, default=1e-3,
         help="initial scale of every weight group (default: %(default)s)")
-    add("--seed", type=int, default=0, help="initialisation seed (default: %(default)s)")
+    add("--seed", type=int, default=None, help="initialisation seed (default: 0; --reference: 1)")
     add("--strategy", default="random", choices=("random", "nested", "spline", "box"),
         help="initialisation strategy (default: %(default)s)")
     add("--strategy-option", action="append", default=[], metavar="KEY=VALUE",
@@ -149,6 +156,26 @@ def _fmt(value: float) -> str:
     )
 
 
+def _optimizer(args: argparse.Namespace):
+    from solver.optim import OptimizerConfig
+
+    options = {
+        "name": args.optimizer,
+        "learning_rate": args.learning_rate,
+        "batch_size": args.batch_size,
+    }
+    if args.non_descent is not None:
+        options["non_descent"] = args.non_descent
+    if args.reference:
+        if args.optimizer != "lbfgs":
+            raise SolverError(
+                f"--reference uses the reference code's L-BFGS; got --optimizer {args.optimizer}. "
+                "Drop --optimizer or --reference."
+            )
+        return OptimizerConfig.reference(**options)
+    return OptimizerConfig(**options)
+
+
 def _under_mpi() -> bool:
     """Started by ``mpiexec``/``srun`` with more than one rank (read from the environment, so
     that a serial run never imports mpi4py)."""
@@ -177,6 +204,7 @@ def _setup(args: argparse.Namespace, comm):
     from solver import NetworkConfig
     from solver.data import load_dataset
     from solver.errors import DataError
+    from solver.presets import REFERENCE_NETWORK
 
     _check_levels(args)
     if Path(args.out).exists() and not Path(args.out).is_dir():
@@ -196,19 +224,21 @@ def _setup(args: argparse.Namespace, comm):
         n_layers=args.layers,
         t_final=args.t_final,
         activation=args.activation,
-        bias=args.bias,
+        bias=args.bias or (REFERENCE_NETWORK["bias"] if args.reference else "vector"),
+        ddt_gradient=REFERENCE_NETWORK["ddt_gradient"] if args.reference else "exact",
         gamma_tik=args.gamma_tik,
         gamma_ddt=args.gamma_ddt,
         gamma_class=args.gamma_class,
     )
     parallel = None
     if args.levels > 1 or args.one_shot:
-        from solver.mgrit import ParallelConfig
+        from solver.mgrit import ParallelConfig, reference_mgrit
 
         parallel = ParallelConfig(
-            max_levels=args.levels,
-            coarsening_factor=args.cf,
-            coarsening_factor_fine=args.cf_fine,
+            mgrit=reference_mgrit(
+                max_levels=args.levels, coarsening_factor=args.cf,
+                coarsening_factor_fine=args.cf_fine,
+            ),  # fmt: skip
             one_shot=args.one_shot,
             fwd_iterations=args.mgrit_iterations,
             bwd_iterations=args.mgrit_iterations,
@@ -216,11 +246,13 @@ def _setup(args: argparse.Namespace, comm):
     strategy = {"name": args.strategy, **_parse_options(args.strategy_option, "--strategy-option")}
     from solver.memory import check_memory
 
+    optimizer = _optimizer(args)
     check_memory(
         args.layers, args.width, args.batch_size or data.n_train,
+        lbfgs_memory=getattr(optimizer, "memory", 10) if args.optimizer == "lbfgs" else 0,
         n_ranks=comm.size if comm is not None and parallel is not None else 1,
     )  # fmt: skip
-    return data, config, parallel, strategy
+    return data, config, parallel, strategy, optimizer
 
 
 def _data_digest(data) -> str:
@@ -244,21 +276,20 @@ def run_train(args: argparse.Namespace) -> int:
         if comm.size == 1 and args.levels == 1 and not args.one_shot:
             comm = None
     if comm is None:
-        data, config, parallel, strategy = _setup(args, None)
-        return _train_and_save(args, comm, data, config, parallel, strategy)
+        data, config, parallel, strategy, optimizer = _setup(args, None)
+        return _train_and_save(args, comm, data, config, parallel, strategy, optimizer)
     with guarded(comm, name="python -m solver"):
         # every rank sets up, then all agree: an error on one rank stops all (no hang)
-        data, config, parallel, strategy = agree(comm, lambda: _setup(args, comm))
+        data, config, parallel, strategy, optimizer = agree(comm, lambda: _setup(args, comm))
         options = {f"--{k.replace('_', '-')}": v for k, v in vars(args).items() if k != "func"}
         check_same(comm, options, what="option")
         check_same(comm, {f"--data {args.data}": _data_digest(data)}, what="data set")
         with abort_on_error(comm, debug=getattr(args, "debug", False)):
-            return _train_and_save(args, comm, data, config, parallel, strategy)
+            return _train_and_save(args, comm, data, config, parallel, strategy, optimizer)
 
 
-def _train_and_save(args, comm, data, config, parallel, strategy) -> int:
+def _train_and_save(args, comm, data, config, parallel, strategy, optimizer) -> int:
     from solver.init import InitConfig
-    from solver.optim import OptimizerConfig
     from solver.train import HISTORY_COLUMNS, StopConfig, train
 
     root = comm is None or comm.rank == 0
@@ -283,9 +314,7 @@ def _train_and_save(args, comm, data, config, parallel, strategy) -> int:
     result = train(
         config,
         data,
-        optimizer=OptimizerConfig(
-            name=args.optimizer, learning_rate=args.learning_rate, batch_size=args.batch_size
-        ),
+        optimizer=optimizer,
         stop=StopConfig(
             max_iterations=args.iterations,
             grad_tol=args.grad_tol,
@@ -297,7 +326,7 @@ def _train_and_save(args, comm, data, config, parallel, strategy) -> int:
             scale_open=args.scale,
             scale_hidden=args.scale,
             scale_class=args.scale,
-            seed=args.seed,
+            seed=(1 if args.reference else 0) if args.seed is None else args.seed,
         ),
         strategy=strategy,
         parallel=parallel,
@@ -321,6 +350,8 @@ def _train_and_save(args, comm, data, config, parallel, strategy) -> int:
         "modelled_time": result.modelled_time,
         "n_params": result.n_params,
         "config": result.config.to_dict(),
+        "optimizer": dataclasses.asdict(optimizer),
+        "optimizer_counts": result.extras.get("optimizer", {}),
         "argv": sys.argv,
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=float))

@@ -11,7 +11,7 @@ import pandas as pd
 from test_sensitivity_common import write_study
 
 from sensitivity.cli import main
-from sensitivity.objective import CURVE_COLUMNS
+from sensitivity.records import CURVE_COLUMNS
 from sensitivity.results import TRIAL_COLUMNS, export, load
 
 

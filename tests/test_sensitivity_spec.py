@@ -134,7 +134,7 @@ def test_tpe_slots_cycle_strategies_then_seeds() -> None:
         "strategies": {"random": {}, "nested": {}},
         "space": {"lr": {"target": "optimizer.learning_rate", "low": 1e-3, "high": 1.0}},
         "design": {"kind": "tpe", "points": 6, "seeds": 3},
-        "metric": {"name": "time_to_target", "target": 0.8, "clock": "modelled"},
+        "metric": {"name": "time_to_target", "target": 0.8, "clock": "modelled", "budget": 60},
     }
     spec = parse_spec(doc)
     assert design_total(spec) == 6

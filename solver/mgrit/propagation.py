@@ -258,9 +258,7 @@ class MGRITPropagation:
                     X, params.open_K, params.open_b, config.width, config.activation
                 )
 
-        settings = (
-            self.parallel.mgrit() if step is None else self.parallel.solve_config("forward", step)
-        )
+        settings = self.parallel.solve_config("forward", step)
         engine = MGRIT(
             ForwardResNet(params, h, config.activation, opening, acts),
             config.n_layers,
