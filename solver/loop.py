@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -72,7 +72,9 @@ class TrainResult:
         wall_time: seconds from start to end.
         modelled_time: modelled parallel time (critical path over ranks; serial: evaluation time).
         n_params: trainable parameters (length of the design vector).
-        extras: strategy-specific results (spline coefficients, time scale, levels ...).
+        extras: strategy-specific results (spline coefficients, time scale, levels ...) and
+            ``"optimizer"``: optimiser event counts summed over levels (``steps``,
+            ``failed_steps``; L-BFGS also ``bad_curvature``, ``non_descent``, ``resets``).
     """
 
     status: Status
@@ -107,6 +109,7 @@ class TrainingContext:
     modelled_time: float = 0.0
     cost: float = 0.0
     rng: np.random.Generator | None = None
+    optimizer_counts: dict[str, int] = field(default_factory=dict)
     _propagations: dict[tuple[int, float], Propagation] = field(default_factory=dict)
 
     def propagation(self, config: NetworkConfig) -> Propagation:
@@ -296,12 +299,24 @@ def optimize(
             break
         iteration += 1
         k += 1
+    for key, count in optimizer.counters().items():
+        ctx.optimizer_counts[key] = ctx.optimizer_counts.get(key, 0) + count
     if math.isnan(final.get("val_acc", math.nan)) and status != "diverged":
         params, lam = controls.params(theta)
         final["val_acc"] = _accuracy(
             propagation.scores(config, params, X_val, time_scale=lam), data.y_val
         )
     return LevelOutcome(theta, status, message, k, final)
+
+
+def optimizer_note(counts: Mapping[str, int]) -> str:
+    """``"; 12 of 300 line searches failed (9 non-descent directions kept)"`` or ``""``."""
+    failed = counts.get("failed_steps", 0)
+    if not failed:
+        return ""
+    kept = counts.get("non_descent", 0) - counts.get("resets", 0)
+    note = f"; {failed} of {counts.get('steps', 0)} line searches failed"
+    return note + (f" ({kept} non-descent directions kept)" if kept else "")
 
 
 def make_result(
