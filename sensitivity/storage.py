@@ -309,9 +309,34 @@ def open_study(
         StorageError: the study is missing (``create=False``), or the storage holds a study of the
             same name made from a different design.
     """
+    journal = _journal_path(spec, url)
+    if not create and journal is not None and not journal.exists():
+        raise StorageError(
+            f"no study {spec.name!r} in {url or spec.run.storage or spec.results_path} (no "
+            f"{journal}). Fix: run `sensitivity run {spec.path or '<study.toml>'}` (or "
+            "`sensitivity queue`) first."
+        )
     backend = connect(spec, url)
+    try:
+        return _open_study(spec, backend, _sampler(spec, salt), create=create)
+    except (StorageError, OSError):
+        raise
+    except Exception as err:  # noqa: BLE001 - a bad URL or database: one line with the fix
+        raise _unavailable(url or spec.run.storage or backend.label, err) from None
+
+
+def _journal_path(spec: StudySpec, url: str | None) -> Path | None:
+    """The journal file of ``spec`` (``None`` for a database URL)."""
+    url = url or spec.run.storage
+    if not url:
+        return spec.results_path / "journal.log"
+    if _is_journal(url):
+        return Path(url)
+    return None
+
+
+def _open_study(spec: StudySpec, backend: Backend, sampler: Any, *, create: bool) -> StudyHandle:
     storage = backend.storage
-    sampler = _sampler(spec, salt)
     fp = design_fingerprint(spec)
     try:
         study = optuna.load_study(study_name=spec.name, storage=storage, sampler=sampler)
@@ -542,7 +567,8 @@ class Heartbeat:
                 )
 
     def __enter__(self) -> Heartbeat:
-        with contextlib.suppress(Exception):  # first beat now: the trial names its worker at once
+        # first beat now: a worker that dies early is still named (host:pid) in the stale reason
+        with contextlib.suppress(Exception):
             self._h.storage.set_trial_user_attr(self._tid, "heartbeat", [time.time(), worker_id()])
         self._thread.start()
         return self

@@ -73,7 +73,7 @@ def test_full_disk_fails_cleanly_and_keeps_what_was_stored(tmp_path: Path) -> No
         cwd=REPO, env=dict(os.environ, PYTHONPATH=str(REPO)), capture_output=True, text=True,
         timeout=120,
     )  # fmt: skip
-    assert out.returncode == 1, (out.returncode, out.stderr)
+    assert out.returncode == 2, (out.returncode, out.stderr)  # a storage error: exit 2
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in out.stderr, out.stderr
     assert "cannot append" in lines[0] and "File too large" in lines[0], lines[0]
