@@ -209,6 +209,7 @@ def main() -> None:
                 _write(OUT / "storage_throughput.csv", rows, meta)  # after each row
         rows = []
         for n in [int(x) for x in args.stored.split(",")]:
+            for kind in kinds:
                 rows.append(stored(kind, tmp, server, n, args.probe))
                 print(rows[-1], flush=True)
                 _write(OUT / "storage_stored.csv", rows, meta)
