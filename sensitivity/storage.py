@@ -167,7 +167,8 @@ def _transient(err: BaseException) -> bool:
     text = str(err).lower()
     return isinstance(err, exc.DBAPIError) and any(
         s in text for s in ("already exists", "deadlock", "database is locked", "too many clients",
-                            "could not serialize", "duplicate key")
+                            "could not serialize", "duplicate key", "timeout expired",
+                            "the database system is starting up")
     )  # fmt: skip
 
 
