@@ -12,7 +12,14 @@ from typing import TYPE_CHECKING, Any
 from solver.config import NetworkConfig
 from solver.controls import Controls, PlainControls
 from solver.errors import ConfigError
-from solver.loop import LevelOutcome, TrainingContext, TrainResult, make_result, optimize
+from solver.loop import (
+    LevelOutcome,
+    TrainingContext,
+    TrainResult,
+    make_result,
+    optimize,
+    optimizer_note,
+)
 from solver.stopping import HISTORY_COLUMNS, STATUSES, StopConfig
 from solver.strategies import Strategy, resolve_strategy
 
@@ -80,9 +87,17 @@ def train(
             f"data set {data.name!r} has n_features={data.n_features}, "
             f"n_classes={data.n_classes}; build the config from the data set."
         )
+    from solver.memory import check_memory
+
+    opt = OptimizerConfig() if optimizer is None else optimizer
+    check_memory(
+        config.n_layers, config.width, getattr(opt, "batch_size", None) or data.n_train,
+        lbfgs_memory=getattr(opt, "memory", 10) or 0,
+        n_ranks=comm.size if comm is not None and parallel is not None else 1,
+    )  # fmt: skip -- refuse before allocating (a huge depth would fail deep inside numpy)
     ctx = TrainingContext(
         data=data,
-        optimizer=OptimizerConfig() if optimizer is None else optimizer,
+        optimizer=opt,
         stop=StopConfig() if stop is None else stop,
         init=InitConfig() if init is None else init,
         parallel=parallel,
@@ -93,6 +108,9 @@ def train(
     if hasattr(chosen, "validate"):
         chosen.validate(config)  # options that cannot work fail before any training
     result = chosen.run(ctx, config)
+    counts = dict(ctx.optimizer_counts)
+    result.extras.setdefault("optimizer", counts)
+    result.message += optimizer_note(counts)
     result.wall_time = ctx.elapsed()
     result.modelled_time = ctx.modelled_time
     return result
