@@ -88,8 +88,9 @@ def throughput(kind: str, tmp: Path, server, trials: int, workers: int) -> dict:
     url = _storage(kind, tmp, server, name)
     env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
     t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "sensitivity", "run", str(study), "--workers",
-                    str(workers), "--storage", url, "--quiet"], check=True, env=env, cwd=tmp)  # fmt: skip
+    cmd = [sys.executable, "-m", "sensitivity", "run", str(study), "--workers", str(workers),
+           "--storage", url, "--quiet"]  # fmt: skip
+    subprocess.run(cmd, check=True, env=env, cwd=tmp)
     wall = time.perf_counter() - t0
     t = load(load_spec(study), storage=url).trials
     lo = t.groupby("worker")["datetime_start"].min().max()

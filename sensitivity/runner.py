@@ -24,6 +24,7 @@ from optuna.trial import TrialState
 
 from sensitivity.design import DesignPoint, adaptive_slot, decode, distribution
 from sensitivity.errors import Interrupted
+from sensitivity.locks import interrupt_or_defer, uninterrupted
 from sensitivity.objective import Outcome, run_trial
 from sensitivity.spec import ParamSpec
 from sensitivity.storage import (
@@ -91,9 +92,11 @@ def _try_claim(h: StudyHandle, ids: list[int]) -> tuple[optuna.Trial, DesignPoin
                 continue
         except UpdateFinishedTrialError:
             continue
+        h.claimed = tid  # ours now: a signal before the slot holds it still fails this trial
         t = h.storage.get_trial(tid)
         if t.user_attrs.get("design_index") is None:  # a trial queued by someone else: skip
             h.storage.set_trial_state_values(tid, TrialState.FAIL)
+            h.claimed = None
             continue
         trial = optuna.Trial(h.study, tid)
         if h.design is not None:  # queued with its parameters already set
@@ -165,7 +168,7 @@ def signals_interrupt() -> Iterator[None]:
         return
 
     def handler(signum: int, frame: Any) -> None:
-        raise Interrupted(signum)
+        interrupt_or_defer(signum)  # raises Interrupted, after a storage write in progress
 
     old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
@@ -194,8 +197,10 @@ class TrialSlot:
         with self.lock:
             if self.stopped is not None:
                 raise Interrupted(self.stopped)
-            got = claim(self.h)
-            self.trial = got[0] if got is not None else None
+            with uninterrupted():  # claimed and handed over, or not claimed: never in between
+                got = claim(self.h)
+                self.trial = got[0] if got is not None else None
+                self.h.claimed = None
             return got
 
     def done(self) -> None:
@@ -207,6 +212,9 @@ class TrialSlot:
         with self.lock:
             self.stopped = int(signum)
             trial, self.trial = self.trial, None
+            claimed, self.h.claimed = self.h.claimed, None
+            if trial is None and claimed is not None:  # stopped between claim and hand-over
+                return fail_trial(self.h, self.h.storage.get_trial(claimed), reason)
             if trial is None:
                 return False
             return fail_trial(self.h, self.h.trials()[trial.number], reason)

@@ -53,7 +53,7 @@ from optuna.storages import BaseStorage, JournalStorage
 from optuna.trial import FrozenTrial, TrialState
 
 from sensitivity.design import DesignPoint, design_total, make_design
-from sensitivity.errors import StorageError, StorageUnavailable
+from sensitivity.errors import Interrupted, StorageError, StorageUnavailable
 from sensitivity.hostid import worker_id
 from sensitivity.journal import JournalFile, check_journal
 from sensitivity.locks import AdvisoryLock, FileLock, StorageLock, ThreadLock, advisory_key
@@ -236,7 +236,7 @@ def connect(spec: StudySpec, url: str | None = None) -> Backend:
         return Backend(storage, FileLock(f"{path}.harness.lock"), str(path))
     try:
         return _rdb(spec, url)
-    except StorageError:
+    except (StorageError, Interrupted):
         raise
     except Exception as err:  # noqa: BLE001 - any driver / URL / server error: one clear line
         raise _unavailable(url, err) from None
@@ -287,6 +287,7 @@ class StudyHandle:
     total: int
     lock: StorageLock = None  # type: ignore[assignment]  # set by open_study
     rdb: Any = None  # the uncached RDBStorage (SQL-filtered reads), None for the journal
+    claimed: int | None = None  # trial id this process moved to RUNNING, not yet handed over
 
     def trial_id(self, number: int) -> int:
         return self.storage.get_trial_id_from_study_id_trial_number(self.study_id, number)
@@ -320,7 +321,7 @@ def open_study(
     backend = connect(spec, url)
     try:
         return _open_study(spec, backend, _sampler(spec, salt), create=create)
-    except (StorageError, OSError):
+    except (StorageError, OSError, Interrupted):
         raise
     except Exception as err:  # noqa: BLE001 - a bad URL or database: one line with the fix
         raise _unavailable(url or spec.run.storage or backend.label, err) from None
@@ -394,6 +395,8 @@ def waiting_ids(h: StudyHandle, limit: int = CLAIM_CANDIDATES) -> list[int]:
                          "ORDER BY trial_id LIMIT :n"), {"s": h.study_id, "n": limit},
                 ).all()  # fmt: skip
             ids = [int(r[0]) for r in rows]
+        except Interrupted:
+            raise
         except Exception:  # noqa: BLE001 - another schema: Optuna's generic read below
             ids = None
     if ids is None:
@@ -569,8 +572,12 @@ class Heartbeat:
 
     def __enter__(self) -> Heartbeat:
         # first beat now: a worker that dies early is still named (host:pid) in the stale reason
-        with contextlib.suppress(Exception):
+        try:
             self._h.storage.set_trial_user_attr(self._tid, "heartbeat", [time.time(), worker_id()])
+        except Interrupted:  # a signal deferred during the write: the caller fails the trial
+            raise
+        except Exception:  # noqa: BLE001 - a missed beat is retried by the thread
+            pass
         self._thread.start()
         return self
 
