@@ -244,11 +244,14 @@ def work(
     """
     report = WorkerReport()
     poll = min(1.0, h.spec.run.heartbeat_interval)
+    next_stale_check = 0.0  # stale trials matter on the scale of grace_period: look every `poll`
     slot = slot or TrialSlot(h)
     with signals_interrupt() if handle_signals else contextlib.nullcontext():
         while max_trials is None or report.trials < max_trials:
             try:
-                fail_stale(h)
+                if time.monotonic() >= next_stale_check:
+                    fail_stale(h)  # reads every running trial: once per poll, not per trial
+                    next_stale_check = time.monotonic() + poll
                 got = slot.claim()
                 if got is None:
                     if wait_for_others and running_trials(h):
