@@ -7,6 +7,7 @@ Every failure is a :class:`~sensitivity.errors.SpecError` built by :meth:`_Ctx.f
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -372,9 +373,13 @@ def parse_document(
     ctx.no_unknown(study, ("name", "description", "regenerates"), "study")
     default_name = path.stem if path is not None else Path(source).stem.strip("<>") or "study"
     name = ctx.typed(study, "name", "study", (str,), default_name, "a string")
-    if not name or not all(c.isalnum() or c in "-_." for c in name):
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", name):
         raise ctx.fail(
-            "study.name", "must be a non-empty file-name-safe string", name, "use a-z0-9_-"
+            "study.name",
+            "must be a safe folder name: letters, digits, `-` and `_` only (it names "
+            "results/<name>/ and figures/<name>/)",
+            name,
+            f"set [study] name = \"{re.sub(r'[^A-Za-z0-9_-]+', '_', name).strip('_') or 'study'}\"",
         )
     description = ctx.typed(study, "description", "study", (str,), "", "a string")
     regenerates = ctx.typed(study, "regenerates", "study", (str,), "", "a string")

@@ -225,6 +225,11 @@ def load_spec(path: str | Path) -> StudySpec:
         raise SpecError(
             f"{p}: cannot read the study file ({err.strerror}). Fix: check the path."
         ) from None
+    except UnicodeDecodeError as err:
+        raise SpecError(
+            f"{p}: not a text file (not UTF-8 at byte {err.start}). Fix: pass a TOML study "
+            "file, e.g. studies/quickstart.toml."
+        ) from None
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:

@@ -87,9 +87,17 @@ def train(
             f"data set {data.name!r} has n_features={data.n_features}, "
             f"n_classes={data.n_classes}; build the config from the data set."
         )
+    from solver.memory import check_memory
+
+    opt = OptimizerConfig() if optimizer is None else optimizer
+    check_memory(
+        config.n_layers, config.width, getattr(opt, "batch_size", None) or data.n_train,
+        lbfgs_memory=getattr(opt, "memory", 10) or 0,
+        n_ranks=comm.size if comm is not None and parallel is not None else 1,
+    )  # fmt: skip -- refuse before allocating (a huge depth would fail deep inside numpy)
     ctx = TrainingContext(
         data=data,
-        optimizer=OptimizerConfig() if optimizer is None else optimizer,
+        optimizer=opt,
         stop=StopConfig() if stop is None else stop,
         init=InitConfig() if init is None else init,
         parallel=parallel,

@@ -13,7 +13,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from sensitivity.errors import StudyError
+from sensitivity.errors import SpecError, StudyError
 from sensitivity.reproduce import (
     box_regression,
     hyperspectral,
@@ -57,14 +57,14 @@ def reproduce(
     """Run the named experiments (``["all"]`` = every one) at ``scale``.
 
     Raises:
-        StudyError: unknown name or scale; or, after running the others, the names of the
-            experiments that failed.
+        SpecError: unknown name or scale (nothing run).
+        StudyError: after running the others, the names of the experiments that failed.
     """
     check_scale(scale)
     chosen = list(EXPERIMENTS) if list(names) == ["all"] else list(names)
     unknown = [n for n in chosen if n not in EXPERIMENTS]
     if unknown or not chosen:
-        raise StudyError(
+        raise SpecError(
             f"unknown experiment {', '.join(unknown) or '(none given)'}; use one of: "
             f"{', '.join(EXPERIMENTS)} or all (list them with --list)."
         )
@@ -76,7 +76,7 @@ def reproduce(
         log(f"reproduce {name} --scale {scale} ...")
         try:
             done[name] = EXPERIMENTS[name].run(scale, paths)
-        except StudyError as err:
+        except (StudyError, ValueError, OSError) as err:
             errors.append(f"{name}: {err}")
             log(f"reproduce {name}: FAILED: {err}")
             continue

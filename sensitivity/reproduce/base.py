@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sensitivity.errors import StudyError
+from sensitivity.errors import SpecError
 
 __all__ = [
     "SCALES",
@@ -231,7 +231,7 @@ def _rel(path: Path) -> str:
 
 def check_scale(scale: str) -> str:
     if scale not in SCALES:
-        raise StudyError(
+        raise SpecError(
             f"`--scale` must be one of {', '.join(SCALES)}; got {scale!r}. Use e.g. --scale smoke."
         )
     return scale
