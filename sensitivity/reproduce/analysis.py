@@ -73,6 +73,8 @@ def group_summary(
             km = km_median(t, np.isfinite(t), cens)
             row[f"reached_{clock}"] = km["reached"]
             row[f"km_median_{clock}"] = km["km_median"]
+            row[f"km_low_{clock}"] = km["km_low"]
+            row[f"km_high_{clock}"] = km["km_high"]
         rows.append(row)
     return pd.DataFrame(rows)
 

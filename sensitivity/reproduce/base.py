@@ -14,7 +14,6 @@ column, plus ``meta.json``) and its figures (PNG + PDF) with an ``INDEX.md`` to
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -96,37 +95,10 @@ class Experiment:
 
 
 def code_version() -> str:
-    """``git describe``-like hash of the working tree (``<hash>`` or ``<hash>-dirty``)."""
-    try:
-        head = subprocess.run(
-            ["git", "-C", str(REPO), "rev-parse", "--short=12", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            [
-                "git",
-                "-C",
-                str(REPO),
-                "status",
-                "--porcelain",
-                "--untracked-files=no",
-                "--",
-                "solver",
-                "sensitivity",
-                "studies",
-                "benchmarks",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=10,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    if not head:
-        return "unknown"
-    return f"{head}-dirty" if dirty else head
+    """Git commit of the code that made a table (:func:`sensitivity.tables.code_version`)."""
+    from sensitivity.tables import code_version as version
+
+    return version()
 
 
 def write_table(df: pd.DataFrame, directory: Path, name: str) -> Path:
