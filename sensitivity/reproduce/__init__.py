@@ -13,7 +13,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from sensitivity.errors import SpecError, StudyError
+from sensitivity.errors import Interrupted, SpecError, StudyError
 from sensitivity.reproduce import (
     box_regression,
     hyperspectral,
@@ -76,6 +76,8 @@ def reproduce(
         log(f"reproduce {name} --scale {scale} ...")
         try:
             done[name] = EXPERIMENTS[name].run(scale, paths)
+        except Interrupted:
+            raise  # a signal ends the whole command (the running trial was re-queued)
         except (StudyError, ValueError, OSError) as err:
             errors.append(f"{name}: {err}")
             log(f"reproduce {name}: FAILED: {err}")

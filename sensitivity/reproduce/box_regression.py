@@ -36,12 +36,12 @@ NAME = "box_lsgd_regression"
 METHODS = ("standard+adam", "standard+lsgd", "box+adam", "box+lsgd")
 SETTINGS = {
     "smoke": {"seeds": 2, "iterations": 20, "n_train": 50},
-    "committed": {"seeds": 10, "iterations": 500, "n_train": 200},
+    "committed": {"seeds": 10, "iterations": 300, "n_train": 200},
     "paper": {"seeds": 20, "iterations": 2000, "n_train": 200},
 }
 SIZES = {
     "smoke": "2 seeds, 20 Adam iterations, 50 training points",
-    "committed": "10 seeds, 500 Adam iterations, 200 training / 200 validation points",
+    "committed": "10 seeds, 300 Adam iterations, 200 training / 200 validation points",
     "paper": "20 seeds, 2000 Adam iterations, 200 training / 200 validation points",
 }
 

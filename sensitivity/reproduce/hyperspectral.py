@@ -68,9 +68,9 @@ def overrides(scale: str) -> tuple[dict, str]:
             "network": {"width": 32, "n_layers": 28, "t_final": 20.0},
         }
         return over, f"Indian Pines from `{cube}` and `{gt}`."
-    iters = 4 if small else 60
+    iters = 4 if small else 40
     over = _grid(
-        scale, [4, 8] if small else [8, 16], iters, [iters, iters * 3 // 2], 1 if small else 3
+        scale, [4, 8] if small else [8, 16], iters, [iters, iters * 3 // 2], 1 if small else 2
     )
     over["problem"] = {
         "dataset": "digits",
@@ -95,8 +95,8 @@ def overrides(scale: str) -> tuple[dict, str]:
 SIZES = {
     "smoke": "digits (200 training images), 4 -> 8 layers, 4 iterations per level; or Indian "
     "Pines 400/200 pixels, 5 iterations",
-    "committed": "digits (all 1797 images, 20 % validation), width 16, 8 -> 16 layers, 60 "
-    "iterations per level, 3 seeds: 48 runs; or Indian Pines 4000/2000 pixels, width 32, "
+    "committed": "digits (all 1797 images, 20 % validation), width 16, 8 -> 16 layers, 40 "
+    "iterations per level, 2 seeds: 32 runs; or Indian Pines 4000/2000 pixels, width 32, "
     "14 -> 28 layers, T = 20, 100 iterations",
     "paper": "as committed (the papers' Indian Pines set-up needs width 220: not run here)",
 }

@@ -74,24 +74,25 @@ OVERRIDES = {
         "metric": {"target": 0.3},
     },
     "committed": {
-        "problem": {"data": {"n_train_per_class": 100}},
-        "strategies": {"nested": {"level_iterations": 60}},
-        "training": {"stop": {"max_iterations": 60}},
+        "problem": {"data": {"n_train_per_class": 50}},
+        "strategies": {"nested": {"level_iterations": 40}},
+        "training": {"stop": {"max_iterations": 40}},
         "space": {
-            "budget": {"values": [60, 90]},
+            "budget": {"values": [40, 60]},
             "gamma_tik": {"values": [1e-7, 1e-3]},
             "scale_hidden": {"values": [1e-3, 1.0]},
         },
         "design": {"seeds": 2},
+        "metric": {"target": 0.8},
     },
     "paper": {},
 }
 SIZES = {
     "smoke": "15 points/class, 4 -> 8 layers, 4 iterations per level; 16 runs",
-    "committed": "100 points/class (500), 22 -> 44 layers, L = 60 iterations per level, "
+    "committed": "50 points/class (250), 22 -> 44 layers, L = 40 iterations per level, "
     "gamma_tik {1e-7, 1e-3} x hidden scale {1e-3, 1} x open/classifier scale {1e-3, 0.1} x "
-    "interpolation {linear, constant} x level tolerance {0.7, 0.9}, direct with 60 and 90 "
-    "iterations, both optimiser variants, 2 seeds: 192 runs",
+    "interpolation {linear, constant} x level tolerance {0.7, 0.9}, direct with 40 and 60 "
+    "iterations, both optimiser variants, 2 seeds: 192 runs; target accuracy 0.8",
     "paper": "the study file: 1000 points/class, 22 -> 44 layers, L = 100, gamma_tik "
     "{1e-7, 1e-5, 1e-3} x hidden {1e-3, 0.1, 1} x open/classifier {1e-3, 0.1} x 2 x 2, "
     "direct 100 / 150, both optimiser variants, 3 seeds: 648 runs",

@@ -34,15 +34,17 @@ OVERRIDES = {
         "metric": {"target": 0.3},
     },
     "committed": {
-        "problem": {"data": {"n_train_per_class": 100}},
-        "training": {"stop": {"max_iterations": 100}},
-        "design": {"points": 16, "seeds": 2},
+        "problem": {"data": {"n_train_per_class": 50}},
+        "training": {"stop": {"max_iterations": 60}},
+        "design": {"points": 10, "seeds": 2},
+        "metric": {"target": 0.8, "budget": 60.0},
     },
     "paper": {},
 }
 SIZES = {
     "smoke": "15 points/class, N = 8, 4 iterations, 4 TPE trials",
-    "committed": "100 points/class, N = 32, 100 L-BFGS iterations, 16 TPE trials x 2 seeds",
+    "committed": "50 points/class, N = 32, 60 L-BFGS iterations, 10 TPE trials x 2 seeds, "
+    "target 0.8 within 60 s of modelled time",
     "paper": "the study file: 1000 points/class, N = 32, 300 iterations, 60 TPE trials x 3 seeds",
 }
 

@@ -50,9 +50,9 @@ OVERRIDES = {
         "design": {"points": 3},
     },
     "committed": {
-        "problem": {"data": {"n_train_per_class": 100}},
-        "training": {"stop": {"max_iterations": 300}},
-        "design": {"points": 24},
+        "problem": {"data": {"n_train_per_class": 50}},
+        "training": {"stop": {"max_iterations": 200}},
+        "design": {"points": 16},
     },
     "paper": {},
 }
@@ -63,8 +63,8 @@ RESNET = {
 SIZES = {
     "smoke": "15 points/class, 10 Adam iterations, 3 LHS samples per family, knots/depth "
     "{2, 5}; consistency from 10 L-BFGS updates",
-    "committed": "100 points/class, 300 Adam iterations, 24 LHS samples per family (72 runs); "
-    "consistency networks 100 L-BFGS updates",
+    "committed": "50 points/class, 200 Adam iterations, 16 LHS samples per family (48 runs); "
+    "consistency networks: 100 points/class, 100 L-BFGS updates",
     "paper": "the study file: 1000 points/class, 500 Adam iterations, 40 LHS samples per "
     "family (120 runs)",
 }
