@@ -144,3 +144,19 @@ def test_signal_during_layer_parallel_training_ends_solver_train(tmp_path: Path)
             proc.kill()
     assert proc.returncode == 128 + signal.SIGTERM, err
     assert "python -m solver: interrupted by SIGTERM; stopping all 2 ranks" in err
+
+
+def test_study_file_only_one_rank_can_read(tmp_path: Path) -> None:
+    """``sensitivity run`` under mpiexec where rank 1 gets a missing study file: every rank ends
+    at once with rank 1's one-line reason; nothing is written."""
+    mpiexec = require_mpi()
+    study = write_study(tmp_path)
+    cmd = [mpiexec, "-n", "1", sys.executable, "-m", "sensitivity", "run", str(study), ":",
+           "-n", "1", sys.executable, "-m", "sensitivity", "run", str(tmp_path / "gone.toml")]
+    t0 = time.monotonic()
+    proc = subprocess.run(cmd, cwd=REPO, env=_env(), capture_output=True, text=True, timeout=60)
+    assert time.monotonic() - t0 < 30
+    assert proc.returncode == 2, proc.stderr
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "gone.toml: cannot read the study file" in lines[0], lines
+    assert not (tmp_path / "results").exists()
