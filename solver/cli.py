@@ -90,6 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="(default: %(default)s)")
     add("--bias", default=None, choices=("vector", "scalar"),
         help="bias per channel or one per layer as in the reference code (default: vector)")
+    add("--dtype", default="float64", choices=("float64", "float32"),
+        help="arithmetic of data, weights and propagation; the optimiser stays float64 "
+        "(default: %(default)s)")
     add("--gamma-tik", type=float, default=1e-7, help="Tikhonov weight (default: %(default)s)")
     add("--gamma-ddt", type=float, default=1e-5,
         help="weight of the time-derivative regulariser (default: %(default)s)")
@@ -217,6 +220,7 @@ def _setup(args: argparse.Namespace, comm):
         n_layers=args.layers,
         t_final=args.t_final,
         activation=args.activation,
+        dtype=args.dtype,
         bias=args.bias or (REFERENCE_NETWORK["bias"] if args.reference else "vector"),
         ddt_gradient=REFERENCE_NETWORK["ddt_gradient"] if args.reference else "exact",
         gamma_tik=args.gamma_tik,

@@ -11,6 +11,10 @@ weights (plain: one weight set per layer; B-spline: coefficients). Each iteratio
     stop if  target reached | |g| < grad_tol | max iterations | time budget | NaN (diverged)
     theta = optimizer.step(theta, J, g, value)                          # value(theta'): J only
 
+Arithmetic: propagation in ``config.dtype`` (float64 or float32); the design vector ``theta``,
+the gradient handed to the optimiser and the optimiser's state (L-BFGS pairs, two-loop
+recursion, Armijo comparisons) stay float64.
+
 A non-finite objective or gradient ends the run with status ``"diverged"`` and keeps the history.
 Strategies (random, nested iteration, splines, box; :mod:`solver.strategies`) compose calls of
 :func:`optimize`; :func:`solver.train.train` builds the context and runs a strategy. Import
@@ -197,7 +201,8 @@ def optimize(
     status: Status = "max_iterations"
     message = f"reached max_iterations={max_iterations}"
     final: dict = {}
-    X_all, y_all = data.X_train, data.y_train
+    X_all, y_all = np.asarray(data.X_train, dtype=config.np_dtype), data.y_train
+    X_val = np.asarray(data.X_val, dtype=config.np_dtype)  # cast once per level (float32)
 
     def value(th: np.ndarray) -> float:
         params, lam = controls.params(th)
@@ -232,7 +237,7 @@ def optimize(
         g = None
         finite = math.isfinite(ev.objective)
         if finite:
-            g = controls.pullback(theta, ev)
+            g = np.asarray(controls.pullback(theta, ev), dtype=np.float64)
             if fixed_mask is not None:
                 g[fixed_mask] = 0.0
             gnorm = float(np.linalg.norm(g))
@@ -245,7 +250,7 @@ def optimize(
             row["train_acc"] = _accuracy(scores, y_all)
             last = k >= max_iterations
             if k % stop.eval_every == 0 or last:
-                val_scores = propagation.scores(config, params, data.X_val, time_scale=lam)
+                val_scores = propagation.scores(config, params, X_val, time_scale=lam)
                 row["val_acc"] = _accuracy(val_scores, data.y_val)
         row["wall_time"] = ctx.elapsed()
         row["modelled_time"] = ctx.modelled_time
@@ -299,7 +304,7 @@ def optimize(
     if math.isnan(final.get("val_acc", math.nan)) and status != "diverged":
         params, lam = controls.params(theta)
         final["val_acc"] = _accuracy(
-            propagation.scores(config, params, data.X_val, time_scale=lam), data.y_val
+            propagation.scores(config, params, X_val, time_scale=lam), data.y_val
         )
     return LevelOutcome(theta, status, message, k, final)
 
