@@ -379,7 +379,7 @@ def parse_document(
             "must be a safe folder name: letters, digits, `-` and `_` only (it names "
             "results/<name>/ and figures/<name>/)",
             name,
-            f"set [study] name = \"{re.sub(r'[^A-Za-z0-9_-]+', '_', name).strip('_') or 'study'}\"",
+            f'set [study] name = "{re.sub(r"[^A-Za-z0-9_-]+", "_", name).strip("_") or "study"}"',
         )
     description = ctx.typed(study, "description", "study", (str,), "", "a string")
     regenerates = ctx.typed(study, "regenerates", "study", (str,), "", "a string")

@@ -26,7 +26,8 @@ def done_study(tmp_path_factory) -> Path:
 
 
 def _digest(study: Path) -> str:
-    return hashlib.sha256((study.parent / "results" / "tiny" / "journal.log").read_bytes()).hexdigest()
+    journal = study.parent / "results" / "tiny" / "journal.log"
+    return hashlib.sha256(journal.read_bytes()).hexdigest()
 
 
 def _variant(study: Path, tmp: Path, old: str, new: str, name: str = "tiny") -> Path:

@@ -102,9 +102,10 @@ def test_kill_9_of_run_stops_its_workers_and_requeues(tmp_path: Path) -> None:
     study = write_study(tmp_path, iterations=100000, learning_rates="[0.001, 0.01]",
                         scales="[0.1]", heartbeat=0.2, grace=60.0)  # fmt: skip
     env = dict(os.environ, PYTHONPATH=str(REPO))
+    log = open(tmp_path / "stderr.txt", "w")  # noqa: SIM115 - the workers inherit it
     run = subprocess.Popen(
         [sys.executable, "-m", "sensitivity", "run", str(study), "--workers", "2", "--quiet"],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=log,
     )  # fmt: skip
     try:
         end = time.monotonic() + 60
@@ -114,23 +115,26 @@ def test_kill_9_of_run_stops_its_workers_and_requeues(tmp_path: Path) -> None:
                 h = h or open_study(load_spec(study), create=False)
                 if len([t for t in h.trials() if t.state.name == "RUNNING"]) == 2:
                     break
-            assert run.poll() is None, run.communicate()
+            assert run.poll() is None, (tmp_path / "stderr.txt").read_text()
             time.sleep(0.05)
         else:
             raise AssertionError("the workers never started their trials")
         children = Path(f"/proc/{run.pid}/task/{run.pid}/children").read_text().split()
         assert len(children) == 2
         run.kill()  # SIGKILL: no chance to forward anything
-        run.communicate(timeout=30)
+        run.wait(timeout=30)
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline and any(Path(f"/proc/{c}").exists() for c in children):
             time.sleep(0.1)
-        assert not any(Path(f"/proc/{c}").exists() for c in children), "orphaned workers"
+        alive = [c for c in children if Path(f"/proc/{c}").exists()]
+        assert not alive, ("orphaned workers", (tmp_path / "stderr.txt").read_text())
     finally:
         if run.poll() is None:
             run.kill()
+        log.close()
     trials = open_study(load_spec(study), create=False).trials()
-    assert not [t for t in trials if t.state.name == "RUNNING"]
+    running = [t.number for t in trials if t.state.name == "RUNNING"]
+    assert not running, (running, (tmp_path / "stderr.txt").read_text())
     failed = [t for t in trials if t.state.name == "FAIL"]
     assert len(failed) == 2
     assert all("interrupted by SIGTERM (retryable)" in t.user_attrs["reason"] for t in failed)
