@@ -162,13 +162,19 @@ def store_outcome(h: StudyHandle, trial: optuna.Trial, outcome: Outcome) -> bool
 
 @contextlib.contextmanager
 def signals_interrupt() -> Iterator[None]:
-    """Turn SIGINT/SIGTERM into :class:`Interrupted` while inside (main thread only)."""
+    """Turn the first SIGINT/SIGTERM into :class:`Interrupted` while inside (main thread only);
+    later ones are ignored so that the running trial's fail-and-requeue completes."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
+    raised: list[int] = []
+
     def handler(signum: int, frame: Any) -> None:
-        interrupt_or_defer(signum)  # raises Interrupted, after a storage write in progress
+        if raised:  # a second signal must not cut the re-queue of the first one short
+            return
+        raised.append(signum)
+        interrupt_or_defer(signum)  # raises Interrupted now, or after a claim / storage write
 
     old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
