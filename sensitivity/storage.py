@@ -154,7 +154,7 @@ def _fix_hint(url: str, err: BaseException) -> str:
 def _unavailable(url: str, err: BaseException) -> StorageUnavailable:
     first = " ".join(str(getattr(err, "orig", None) or err).split())[:300]
     return StorageUnavailable(
-        f"cannot open storage {mask_url(url)}: {type(err).__name__}: {first}. "
+        f"`--storage {mask_url(url)}` cannot be opened ({type(err).__name__}: {first}). "
         f"Fix: {_fix_hint(url, err)}."
     )
 
@@ -205,8 +205,8 @@ def _rdb(spec: StudySpec, url: str) -> Backend:
         folder = Path(db).parent
         if not folder.is_dir():
             raise StorageUnavailable(
-                f"cannot open storage {url}: the folder {folder} does not exist. Fix: create it "
-                f"(mkdir -p {folder}) or correct the path."
+                f"`--storage {url}` cannot be opened: the folder {folder} does not exist. Fix: "
+                f"create it (mkdir -p {folder}) or correct the path."
             )
         lock = FileLock(f"{db}.harness.lock")
         with lock:

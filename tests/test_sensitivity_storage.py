@@ -104,7 +104,7 @@ def test_unreachable_or_misconfigured_storage_is_one_line_exit_2(
     assert out.returncode == 2, out.stderr
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in out.stderr, out.stderr
-    assert lines[0].startswith("sensitivity: error: cannot open storage")
+    assert lines[0].startswith("sensitivity: error: `--storage ") and "cannot be opened" in lines[0]
     assert "s3cret" not in lines[0] and expect in lines[0] and "Fix:" in lines[0], lines[0]
     if "alice" in url:
         assert "alice:***@" in lines[0]
