@@ -134,7 +134,7 @@ def run_mpi(
         if leader:
             slot = TrialSlot(h)
             if guard is not None:
-                guard.note = "running trials were marked failed and re-queued"
+                guard.note = "running trials are marked failed and re-queued"
                 guard.on_stop(lambda reason: slot.fail(f"{reason} (retryable)", _signum(reason)))
 
             def share(trial: Any, point: DesignPoint) -> None:

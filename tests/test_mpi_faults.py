@@ -77,7 +77,7 @@ def test_signal_to_mpiexec_ends_every_rank_and_requeues(tmp_path: Path, signum: 
         assert proc.returncode == 128 + signum, (attempt, proc.returncode, err)
         name = signal.Signals(signum).name
         ours = [ln for ln in err.splitlines() if ln.startswith("sensitivity:")]
-        assert len(ours) == 1 and f"interrupted by {name}" in ours[0], err
+        assert len(ours) == 1 and f"interrupted by {name}" in ours[0], (attempt, took, err)
         assert "Traceback" not in err
         h = open_study(load_spec(study), create=False)
         trials = h.trials()
