@@ -86,6 +86,8 @@ def test_signal_to_mpiexec_ends_every_rank_and_requeues(tmp_path: Path, signum: 
         assert failed and f"interrupted by {name}" in failed[-1].user_attrs["reason"]
         waiting = [t for t in trials if t.state.name == "WAITING"]
         assert failed[-1].number in {t.user_attrs["retry_of"] for t in waiting}  # re-queued
+        lock = journal.with_name(journal.name + ".lock")
+        assert not lock.is_symlink(), "journal file lock left behind by the abort"
         journal.unlink()  # next attempt starts afresh (retries are limited per point)
 
 
