@@ -1,10 +1,10 @@
 """Workers stop when the process that started them dies (``kill -9`` of ``sensitivity run``).
 
 :func:`exit_with_parent` asks Linux to send this process SIGTERM when its parent dies
-(``prctl(PR_SET_PDEATHSIG, SIGTERM)`` through ctypes) and, as a fallback (other systems, a
-parent gone before that call, or a signal that did not arrive -- observed under load), a
-daemon thread polls ``os.getppid()`` every ``interval`` seconds and sends SIGTERM itself once it
-differs from the expected parent. The worker's SIGTERM handler then fails and re-queues its running trial and exits 143.
+(``prctl(PR_SET_PDEATHSIG, SIGTERM)`` through ctypes) and, as a fallback (other systems, or a
+parent gone before that call), a daemon thread polls ``os.getppid()`` every ``interval`` seconds
+and sends SIGTERM itself once it differs from the expected parent. The worker's SIGTERM handler
+then fails and re-queues its running trial and exits 143 (a second SIGTERM is ignored).
 """
 
 from __future__ import annotations
