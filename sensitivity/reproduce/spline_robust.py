@@ -53,7 +53,7 @@ OVERRIDES = {
     "committed": {
         "problem": {"data": {"n_train_per_class": 50}},
         "training": {"stop": {"max_iterations": 200}},
-        "design": {"points": 16},
+        "design": {"points": 32},
     },
     "paper": {},
 }
@@ -64,7 +64,7 @@ RESNET = {
 SIZES = {
     "smoke": "15 points/class, 10 Adam iterations, 3 LHS samples per family, knots/depth "
     "{2, 5}; consistency from 10 L-BFGS updates",
-    "committed": "50 points/class, 200 Adam iterations, 16 LHS samples per family (48 runs); "
+    "committed": "50 points/class, 200 Adam iterations, 32 LHS samples per family (96 runs); "
     "consistency networks: 100 points/class, 100 L-BFGS updates",
     "paper": "the study file: 1000 points/class, 500 Adam iterations, 40 LHS samples per "
     "family (120 runs)",
