@@ -50,8 +50,9 @@ def test_six_trial_study_end_to_end(tmp_path: Path, capsys) -> None:
 
     paths = export(res, tmp_path / "export")
     back = pd.read_parquet(tmp_path / "export" / "trials.parquet")
-    assert len(paths) == 8 and back.shape == t.shape
-    assert pd.read_csv(tmp_path / "export" / "curves.csv").shape == c.shape
+    assert len(paths) == 8 and back.drop(columns="code_version").shape == t.shape
+    assert back["code_version"].nunique() == 1
+    assert pd.read_csv(tmp_path / "export" / "curves.csv").shape == (len(c), c.shape[1] + 1)
     summary = pd.read_csv(tmp_path / "export" / "summary.csv")
     assert summary["n"].tolist() == [6] and summary["code_version"].notna().all()
     ttt = pd.read_csv(tmp_path / "export" / "time_to_target.csv")
