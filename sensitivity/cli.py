@@ -1,4 +1,6 @@
-"""Command line: ``sensitivity run | queue | worker | status | export | figures`` (also ``python -m``).
+"""Command line: ``sensitivity run | queue | worker | status | export | figures``.
+
+Also ``python -m sensitivity``.
 
 Exit codes: 0 success; 2 bad input -- a study file, option, path or storage that cannot be
 used (one line naming it, the value and the fix; nothing stored is changed); 1 another study
