@@ -31,7 +31,6 @@ from typing import Any
 from optuna.storages.journal import JournalFileBackend
 
 from sensitivity.errors import StorageError
-from sensitivity.locks import uninterrupted
 
 __all__ = ["JournalFile", "TornWriteWarning", "repair_tail", "check_journal"]
 
@@ -118,12 +117,11 @@ class JournalFile(JournalFileBackend):
         self._locked(lambda: repair_tail(self._file_path))
 
     def _locked(self, fn: Any) -> Any:
-        with uninterrupted():  # a signal never leaves the lock held or a record half-written
-            self._lock.acquire()
-            try:
-                return fn()
-            finally:
-                self._lock.release()
+        self._lock.acquire()
+        try:
+            return fn()
+        finally:
+            self._lock.release()
 
     def append_logs(self, logs: list[dict[str, Any]]) -> None:
         data = ("\n".join(json.dumps(x, separators=(",", ":")) for x in logs) + "\n").encode()

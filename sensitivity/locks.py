@@ -26,12 +26,10 @@ import fcntl
 import hashlib
 import os
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-__all__ = ["StorageLock", "FileLock", "AdvisoryLock", "ThreadLock", "advisory_key",
-           "uninterrupted", "interrupt_or_defer"]
+__all__ = ["StorageLock", "FileLock", "AdvisoryLock", "ThreadLock", "advisory_key"]
 
 
 class StorageLock:
@@ -144,41 +142,3 @@ class AdvisoryLock(StorageLock):
         finally:
             conn.close()
 
-
-# --- Storage writes are never cut in half by SIGINT/SIGTERM -------------------------------------
-
-_deferral = {"depth": 0, "pending": None}
-
-
-def interrupt_or_defer(signum: int) -> None:
-    """For a signal handler: raise :class:`~sensitivity.errors.Interrupted` now, or, inside
-    :func:`uninterrupted`, when the outermost such block ends."""
-    from sensitivity.errors import Interrupted
-
-    if _deferral["depth"] > 0:
-        _deferral["pending"] = signum
-        return
-    raise Interrupted(signum)
-
-
-@contextlib.contextmanager
-def uninterrupted() -> Iterator[None]:
-    """A block that a SIGINT/SIGTERM handled by :func:`interrupt_or_defer` does not cut short
-    (a journal append under its lock, a claim and its hand-over); the signal is raised after.
-    Only the main thread runs signal handlers, so other threads pass straight through."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    _deferral["depth"] += 1
-    ok = False
-    try:
-        yield
-        ok = True
-    finally:
-        _deferral["depth"] -= 1
-        signum = _deferral["pending"]
-        if _deferral["depth"] == 0 and signum is not None and ok:
-            _deferral["pending"] = None
-            from sensitivity.errors import Interrupted
-
-            raise Interrupted(signum)

@@ -24,7 +24,6 @@ from optuna.trial import TrialState
 
 from sensitivity.design import DesignPoint, adaptive_slot, decode, distribution
 from sensitivity.errors import Interrupted
-from sensitivity.locks import interrupt_or_defer, uninterrupted
 from sensitivity.objective import Outcome, run_trial
 from sensitivity.spec import ParamSpec
 from sensitivity.storage import (
@@ -92,11 +91,9 @@ def _try_claim(h: StudyHandle, ids: list[int]) -> tuple[optuna.Trial, DesignPoin
                 continue
         except UpdateFinishedTrialError:
             continue
-        h.claimed = tid  # ours now: a signal before the slot holds it still fails this trial
         t = h.storage.get_trial(tid)
         if t.user_attrs.get("design_index") is None:  # a trial queued by someone else: skip
             h.storage.set_trial_state_values(tid, TrialState.FAIL)
-            h.claimed = None
             continue
         trial = optuna.Trial(h.study, tid)
         if h.design is not None:  # queued with its parameters already set
@@ -160,10 +157,43 @@ def store_outcome(h: StudyHandle, trial: optuna.Trial, outcome: Outcome) -> bool
     return True
 
 
+class _SafePoints:
+    """Where a signal may interrupt a worker: only while it trains (:meth:`training`).
+
+    A signal that arrives elsewhere -- in the middle of a storage write, whose journal file lock
+    would otherwise be left behind and stall every other worker, or while a trial is being
+    claimed -- is kept pending and raised at the next :meth:`checkpoint` (before training,
+    between trials, while waiting), so the claimed trial is always known to
+    :meth:`TrialSlot.fail` and no storage operation is cut in half.
+    """
+
+    def __init__(self) -> None:
+        self.training_now = False
+        self.pending: int | None = None
+
+    def checkpoint(self) -> None:
+        if self.pending is not None:
+            signum, self.pending = self.pending, None
+            raise Interrupted(signum)
+
+    @contextlib.contextmanager
+    def training(self) -> Iterator[None]:
+        self.checkpoint()
+        self.training_now = True
+        try:
+            yield
+        finally:
+            self.training_now = False
+
+
+_SAFE = _SafePoints()
+
+
 @contextlib.contextmanager
 def signals_interrupt() -> Iterator[None]:
-    """Turn the first SIGINT/SIGTERM into :class:`Interrupted` while inside (main thread only);
-    later ones are ignored so that the running trial's fail-and-requeue completes."""
+    """Turn the first SIGINT/SIGTERM into :class:`Interrupted` (main thread only): at once while
+    training, else at the next safe point (see :class:`_SafePoints`); later signals are ignored
+    so that the running trial's fail-and-requeue completes."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -174,14 +204,18 @@ def signals_interrupt() -> Iterator[None]:
         if raised:  # a second signal must not cut the re-queue of the first one short
             return
         raised.append(signum)
-        interrupt_or_defer(signum)  # raises Interrupted now, or after a claim / storage write
+        if _SAFE.training_now:
+            raise Interrupted(signum)
+        _SAFE.pending = signum
 
+    _SAFE.pending = None
     old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
         for s, h in old.items():
             signal.signal(s, h)
+        _SAFE.pending = None
 
 
 class TrialSlot:
@@ -203,11 +237,10 @@ class TrialSlot:
         with self.lock:
             if self.stopped is not None:
                 raise Interrupted(self.stopped)
-            with uninterrupted():  # claimed and handed over, or not claimed: never in between
-                got = claim(self.h)
-                self.trial = got[0] if got is not None else None
-                self.h.claimed = None
-            return got
+            got = claim(self.h)
+            self.trial = got[0] if got is not None else None
+        _SAFE.checkpoint()
+        return got
 
     def done(self) -> None:
         with self.lock:
@@ -218,9 +251,6 @@ class TrialSlot:
         with self.lock:
             self.stopped = int(signum)
             trial, self.trial = self.trial, None
-            claimed, self.h.claimed = self.h.claimed, None
-            if trial is None and claimed is not None:  # stopped between claim and hand-over
-                return fail_trial(self.h, self.h.storage.get_trial(claimed), reason)
             if trial is None:
                 return False
             return fail_trial(self.h, self.h.trials()[trial.number], reason)
@@ -255,6 +285,7 @@ def work(
     with signals_interrupt() if handle_signals else contextlib.nullcontext():
         while max_trials is None or report.trials < max_trials:
             try:
+                _SAFE.checkpoint()
                 if time.monotonic() >= next_stale_check:
                     fail_stale(h)  # reads every running trial: once per poll, not per trial
                     next_stale_check = time.monotonic() + poll
@@ -269,10 +300,11 @@ def work(
                 trial, point = got
                 if share is not None:
                     share(trial, point)
-                with Heartbeat(h, trial._trial_id):
+                with Heartbeat(h, trial._trial_id), _SAFE.training():
                     outcome = run_trial(h.spec, point, comm=comm, train=train)
                 store_outcome(h, trial, outcome)
                 slot.done()
+                _SAFE.checkpoint()
             except (Interrupted, KeyboardInterrupt) as err:
                 signum = getattr(err, "signum", signal.SIGINT)
                 slot.fail(f"interrupted by {signal.Signals(signum).name} (retryable)", signum)

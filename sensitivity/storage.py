@@ -280,7 +280,6 @@ class StudyHandle:
     total: int
     lock: StorageLock = None  # type: ignore[assignment]  # set by open_study
     rdb: Any = None  # the uncached RDBStorage (SQL-filtered reads), None for the journal
-    claimed: int | None = None  # trial id this process moved to RUNNING, not yet handed over
 
     def trial_id(self, number: int) -> int:
         return self.storage.get_trial_id_from_study_id_trial_number(self.study_id, number)

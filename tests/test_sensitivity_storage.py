@@ -166,20 +166,3 @@ def test_duplicate_complete_trials_of_older_storages_count_once(tmp_path: Path) 
     assert out.returncode == 0, out.stderr
     assert "3 duplicate complete trials" in out.stderr
 
-
-def test_a_signal_during_a_storage_write_is_raised_after_it() -> None:
-    """SIGTERM inside an uninterrupted block (a journal append, a claim) waits for its end."""
-    import signal
-
-    from sensitivity.errors import Interrupted
-    from sensitivity.locks import uninterrupted
-    from sensitivity.runner import signals_interrupt
-
-    done = []
-    with signals_interrupt(), pytest.raises(Interrupted) as err:
-        with uninterrupted():
-            with uninterrupted():
-                os.kill(os.getpid(), signal.SIGTERM)
-                done.append("inner")
-            done.append("outer")
-    assert done == ["inner", "outer"] and err.value.signum == signal.SIGTERM
