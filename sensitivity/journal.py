@@ -1,8 +1,8 @@
 """The journal file: Optuna's ``JournalFileBackend`` made to survive torn writes and a full disk.
 
-Format (Optuna's): one JSON record per line, each ending in ``\\n``, appended under Optuna's
-journal lock (``<journal>.lock``). A *torn tail* is the bytes after the last ``\\n``: a record
-whose write was cut short (disk full, file-size limit, a process or host killed mid-write).
+Format (Optuna's): one JSON record per line, each ending in ``\\n``, appended under the journal
+lock (:class:`KernelLock`, ``<journal>.flock``). A *torn tail* is the bytes after the last
+``\\n``: a record whose write was cut short (disk full, file-size limit, a killed process).
 Optuna skips a torn tail when reading but appends the next record right after it, which glues
 the two into one line that no longer parses (``JSONDecodeError`` on every later open).
 
@@ -31,6 +31,7 @@ from typing import Any
 from optuna.storages.journal import JournalFileBackend
 
 from sensitivity.errors import StorageError
+from sensitivity.locks import FileLock
 
 __all__ = ["JournalFile", "TornWriteWarning", "repair_tail", "check_journal"]
 
@@ -108,12 +109,31 @@ def check_journal(path: str | Path) -> None:
                 ) from None
 
 
+class KernelLock:
+    """The journal lock (``acquire`` / ``release`` like Optuna's lock objects): POSIX ``lockf``
+    on ``<journal>.flock`` (:class:`~sensitivity.locks.FileLock`); the kernel (or the NFS lock manager) drops it when its holder dies, so a writer killed with
+    ``kill -9`` in the middle of an append does not stall every other process for Optuna's
+    30-second symlink-lock grace period."""
+
+    def __init__(self, journal: str) -> None:
+        self._lock = FileLock(journal + ".flock")
+
+    def acquire(self) -> bool:
+        self._lock.__enter__()
+        return True
+
+    def release(self) -> None:
+        self._lock.__exit__(None, None, None)
+
+
 class JournalFile(JournalFileBackend):
-    """``JournalFileBackend`` with torn-tail repair on open and before each append, and an
-    append that leaves the file as it was when the disk is full."""
+    """``JournalFileBackend`` with torn-tail repair on open and before each append, an append
+    that leaves the file as it was when the disk is full, and a :class:`KernelLock`. (Every
+    writer must use it: plain Optuna tools that write to the journal, unlike readers such as
+    ``optuna trials`` or ``optuna-dashboard``, take Optuna's symlink lock instead.)"""
 
     def __init__(self, file_path: str) -> None:
-        super().__init__(file_path)
+        super().__init__(file_path, lock_obj=KernelLock(file_path))
         self._locked(lambda: repair_tail(self._file_path))
 
     def _locked(self, fn: Any) -> Any:

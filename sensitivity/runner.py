@@ -30,6 +30,7 @@ from sensitivity.storage import (
     ACTIVE,
     Heartbeat,
     StudyHandle,
+    beat,
     coordinated,
     fail_stale,
     fail_trial,
@@ -91,6 +92,7 @@ def _try_claim(h: StudyHandle, ids: list[int]) -> tuple[optuna.Trial, DesignPoin
                 continue
         except UpdateFinishedTrialError:
             continue
+        beat(h, tid)  # names its worker at once (a worker killed right now is named as stale)
         t = h.storage.get_trial(tid)
         if t.user_attrs.get("design_index") is None:  # a trial queued by someone else: skip
             h.storage.set_trial_state_values(tid, TrialState.FAIL)
@@ -300,7 +302,7 @@ def work(
                 trial, point = got
                 if share is not None:
                     share(trial, point)
-                with Heartbeat(h, trial._trial_id), _SAFE.training():
+                with Heartbeat(h, trial._trial_id, beat_now=False), _SAFE.training():
                     outcome = run_trial(h.spec, point, comm=comm, train=train)
                 store_outcome(h, trial, outcome)
                 slot.done()

@@ -75,6 +75,7 @@ __all__ = [
     "waiting_ids",
     "running_trials",
     "Heartbeat",
+    "beat",
     "worker_id",
     "counts",
     "mask_url",
@@ -546,12 +547,17 @@ def fail_stale(h: StudyHandle, *, now: float | None = None) -> list[int]:
     return failed
 
 
+def beat(h: StudyHandle, trial_id: int) -> None:
+    """Write ``heartbeat = [time.time(), "host:pid"]`` on trial ``trial_id``."""
+    h.storage.set_trial_user_attr(trial_id, "heartbeat", [time.time(), worker_id()])
+
+
 class Heartbeat:
     """Context manager: a daemon thread writes ``heartbeat = [time.time(), "host:pid"]`` every
     ``run.heartbeat_interval`` seconds (one journal line per beat)."""
 
-    def __init__(self, h: StudyHandle, trial_id: int) -> None:
-        self._h, self._tid = h, trial_id
+    def __init__(self, h: StudyHandle, trial_id: int, *, beat_now: bool = True) -> None:
+        self._h, self._tid, self._beat_now = h, trial_id, beat_now
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._beat, daemon=True)
 
@@ -565,7 +571,8 @@ class Heartbeat:
     def __enter__(self) -> Heartbeat:
         # first beat now: a worker that dies early is still named (host:pid) in the stale reason
         try:
-            self._h.storage.set_trial_user_attr(self._tid, "heartbeat", [time.time(), worker_id()])
+            if self._beat_now:
+                beat(self._h, self._tid)
         except Interrupted:  # a signal deferred during the write: the caller fails the trial
             raise
         except Exception:  # noqa: BLE001 - a missed beat is retried by the thread
