@@ -111,9 +111,10 @@ def check_journal(path: str | Path) -> None:
 
 class KernelLock:
     """The journal lock (``acquire`` / ``release`` like Optuna's lock objects): POSIX ``lockf``
-    on ``<journal>.flock`` (:class:`~sensitivity.locks.FileLock`); the kernel (or the NFS lock manager) drops it when its holder dies, so a writer killed with
-    ``kill -9`` in the middle of an append does not stall every other process for Optuna's
-    30-second symlink-lock grace period."""
+    on ``<journal>.flock`` (:class:`~sensitivity.locks.FileLock`); the kernel (or the NFS lock
+    manager) drops it when its holder dies, so a writer killed with ``kill -9`` in the middle of
+    an append does not stall every other process for Optuna's 30-second symlink-lock grace
+    period."""
 
     def __init__(self, journal: str) -> None:
         self._lock = FileLock(journal + ".flock")
