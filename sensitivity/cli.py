@@ -129,6 +129,25 @@ def _cmd_export(args: argparse.Namespace) -> int:
         res.spec.results_path / "export" if res.spec else Path(args.study) / "export")  # fmt: skip
     paths = export(res, out, formats=tuple(args.format.split(",")))
     print(f"{name}: wrote {', '.join(str(p) for p in paths)}")
+    return _export_indices(res, out)
+
+
+def _export_indices(res, out: Path) -> int:
+    """Sobol' / Morris / given-data indices (:mod:`sensitivity.gsa`) beside the trials. A
+    sobol_indices / morris study with missing design rows is refused (exit 1, rows named)."""
+    from sensitivity import gsa
+
+    if not gsa.applies(res.spec):
+        return 0
+    try:
+        result = gsa.analyze(res.trials, res.spec)
+    except gsa.AnalysisError as err:
+        if res.spec.design.kind in ("sobol_indices", "morris"):
+            raise
+        print(f"{res.spec.name}: no given-data indices: {err}", file=sys.stderr)
+        return 0
+    paths = gsa.export_indices(result, out)
+    print(f"{res.spec.name}: wrote {', '.join(str(p) for p in paths)}")
     return 0
 
 

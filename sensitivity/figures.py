@@ -101,8 +101,34 @@ def build_figures(
             f"Optuna parameter importance of the study metric ({evaluator} evaluator).",
             plots.render_importance(imp, evaluator=evaluator),
         )
-    _write_index(out, results, made, command, _summary_tables(results, done, shares))
+    tables = _summary_tables(results, done, shares)
+    refused = _global_indices(results, out, order, add_made=made.append, tables=tables)
+    _write_index(out, results, made, command, tables)
+    if refused is not None:
+        raise refused
     return made
+
+
+def _global_indices(results: StudyResults, out: Path, order, *, add_made, tables: list[str]):
+    """Sobol' / Morris / given-data indices figure and tables (:mod:`sensitivity.gsa`).
+    Returns the refusal of a sobol_indices / morris study with missing rows (raised by the
+    caller once everything else is written); a given-data analysis that cannot run is noted."""
+    from sensitivity import gsa, gsa_plots
+
+    spec = results.spec
+    if not gsa.applies(spec):
+        return None
+    try:
+        result = gsa.analyze(results.trials, spec)
+    except gsa.AnalysisError as err:
+        tables += ["", f"Global sensitivity indices not computed: {err}"]
+        return err if spec.design.kind in ("sobol_indices", "morris") else None
+    for name, caption, paths in gsa_plots.build(
+        result, out, conf=spec.analysis.conf_level, order=order
+    ):
+        add_made(FigureInfo(name, caption, tuple(paths)))
+    tables += gsa_plots.markdown_tables(result)
+    return None
 
 
 def _md_table(df) -> list[str]:

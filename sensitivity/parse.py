@@ -246,14 +246,20 @@ def _parse_space(ctx: _Ctx, doc: dict, strategies: tuple[str, ...]) -> tuple[Par
 
 
 def _parse_design(ctx: _Ctx, doc: dict, space: tuple[ParamSpec, ...]) -> DesignSpec:
-    ctx.no_unknown(doc, ("kind", "points", "seeds", "sampler_seed"), "design")
+    from sensitivity import gsa_design
+
+    ctx.no_unknown(doc, ("kind", "points", "seeds", "sampler_seed") + gsa_design.KEYS, "design")
     kind = ctx.typed(doc, "kind", "design", (str,), "grid", "a string")
     if kind not in DESIGN_KINDS:
         raise ctx.fail(
             "design.kind", "is not a known design", kind, f"use {', '.join(DESIGN_KINDS)}"
         )
     points = ctx.typed(doc, "points", "design", (int,), None, "a positive integer")
-    if kind == "grid":
+    gsa_design.refuse_options(ctx, doc, kind)
+    gsa_options: dict[str, Any] = {}
+    if kind in gsa_design.GSA_KINDS:
+        points, gsa_options = gsa_design.parse_design_options(ctx, doc, kind, space)
+    elif kind == "grid":
         if points is not None:
             raise ctx.fail(
                 "design.points",
@@ -294,7 +300,7 @@ def _parse_design(ctx: _Ctx, doc: dict, space: tuple[ParamSpec, ...]) -> DesignS
             "write seeds = 3 or seeds = [0, 1, 2]",
         )
     sampler_seed = ctx.typed(doc, "sampler_seed", "design", (int,), 0, "an integer")
-    return DesignSpec(kind, points, seeds, sampler_seed)
+    return DesignSpec(kind, points, seeds, sampler_seed, **gsa_options)
 
 
 def _parse_metric(ctx: _Ctx, doc: dict) -> MetricSpec:
@@ -352,7 +358,10 @@ def parse_document(
     ctx = _Ctx(source)
     doc = thaw(doc)
     ctx.no_unknown(
-        doc, ("study", "problem", "training", "strategies", "space", "design", "metric", "run"), ""
+        doc,
+        ("study", "problem", "training", "strategies", "space", "design", "metric", "run")
+        + ("analysis",),
+        "",
     )
     study = ctx.table(doc, "study", "")
     ctx.no_unknown(study, ("name", "description", "regenerates"), "study")
@@ -431,6 +440,9 @@ def parse_document(
     design = _parse_design(ctx, ctx.table(doc, "design", ""), space)
     metric = _parse_metric(ctx, ctx.table(doc, "metric", ""))
     run = _parse_run(ctx, ctx.table(doc, "run", ""))
+    from sensitivity.gsa_design import parse_analysis
+
+    analysis = parse_analysis(ctx, ctx.table(doc, "analysis", ""))
     return StudySpec(
         name=name,
         path=path,
@@ -448,5 +460,6 @@ def parse_document(
         design=design,
         metric=metric,
         run=run,
+        analysis=analysis,
         raw=_freeze(doc),
     )

@@ -10,9 +10,11 @@ A study file says everything needed to rerun a study::
     [space.<param>]       what varies: a range (low/high/log/int/steps), a choice (values)
                           or a fixed value (value), written into ``target``
                           (e.g. "optimizer.learning_rate")
-    [design]        kind (grid | random | lhs | sobol | halton | tpe), points,
-                    seeds (list or count)
+    [design]        kind (grid | random | lhs | sobol | halton | tpe | sobol_indices | morris),
+                    points (sobol_indices: N; morris: trajectories, levels), seeds (list or count)
     [metric]        name (val_acc | time_to_target), target accuracy, clock (wall | modelled)
+    [analysis]      global sensitivity analysis: missing-row policy, resamples, conf_level
+                    (:mod:`sensitivity.gsa`)
     [run]           retries, heartbeat_interval, grace_period, storage URL, results_dir,
                     workers (default local worker processes of ``run``)
 
@@ -37,6 +39,7 @@ __all__ = [
     "DesignSpec",
     "MetricSpec",
     "RunSpec",
+    "AnalysisSpec",
     "StudySpec",
     "load_spec",
     "parse_spec",
@@ -46,11 +49,11 @@ __all__ = [
 ]
 
 TARGET_SECTIONS = ("data", "network", "optimizer", "stop", "init", "parallel", "strategy")
-DESIGN_KINDS = ("grid", "random", "lhs", "sobol", "halton", "tpe")
+DESIGN_KINDS = ("grid", "random", "lhs", "sobol", "halton", "tpe", "sobol_indices", "morris")
 STRATEGIES = ("random", "nested", "spline", "box")
 METRICS = ("val_acc", "time_to_target")
 CLOCKS = ("wall", "modelled")
-DesignKind = Literal["grid", "random", "lhs", "sobol", "halton", "tpe"]
+DesignKind = Literal["grid", "random", "lhs", "sobol", "halton", "tpe", "sobol_indices", "morris"]
 _SCALAR = (bool, int, float, str)
 
 
@@ -112,12 +115,34 @@ class ParamSpec:
 
 @dataclass(frozen=True)
 class DesignSpec:
-    """How the space is covered: kind, number of points (``tpe``: total trials), seeds."""
+    """How the space is covered: kind, number of points (``tpe``: total trials), seeds.
+
+    ``sobol_indices``: ``points`` is SALib's base sample count ``N`` and ``second_order`` asks for
+    S2; ``morris``: ``points`` is the number of trajectories over a ``levels``-level grid
+    (:mod:`sensitivity.gsa_design`).
+    """
 
     kind: DesignKind
     points: int | None
     seeds: tuple[int, ...]
     sampler_seed: int = 0
+    second_order: bool = False
+    levels: int = 4
+
+
+@dataclass(frozen=True)
+class AnalysisSpec:
+    """Settings of the global sensitivity analysis (:mod:`sensitivity.gsa`).
+
+    ``missing``: ``"refuse"`` (a design row without a finished trial stops the analysis, naming
+    the rows) or ``"worst"`` (failed trials score the metric's worst value); ``resamples`` and
+    ``conf_level``: SALib's bootstrap of the confidence intervals, seeded by ``seed``.
+    """
+
+    missing: Literal["refuse", "worst"] = "refuse"
+    resamples: int = 1000
+    conf_level: float = 0.95
+    seed: int = 1
 
 
 @dataclass(frozen=True)
@@ -165,6 +190,7 @@ class StudySpec:
     design: DesignSpec
     metric: MetricSpec
     run: RunSpec
+    analysis: AnalysisSpec = field(default_factory=AnalysisSpec)
     raw: Mapping[str, Any] = field(repr=False, default_factory=dict)
 
     @property
