@@ -103,8 +103,8 @@ def as_train(
 ) -> Callable[..., _Result]:
     """A ``train(network, data, **configs)`` stand-in returning ``val_acc = fn(x)``.
 
-    ``noise`` adds ``noise * N(0, 1)`` drawn from the trial's initialisation seed (seeds as
-    noise); ``diverge_below``: report status ``diverged`` when ``fn(x)`` is below it.
+    ``noise`` adds ``noise * N(0, 1)``, an independent draw per (initialisation seed, x)
+    (seeds as noise); ``diverge_below``: report status ``diverged`` when ``fn(x)`` is below it.
     """
 
     def train(network: Any, data: Any, **configs: Any) -> _Result:
@@ -116,8 +116,9 @@ def as_train(
             x.append(inp.a + (inp.b - inp.a) * (v - inp.low) / (inp.high - inp.low))
         y = float(fn(np.array([x]))[0])
         seed = int(getattr(configs.get("init"), "seed", 0))
-        if noise:
-            y += noise * float(np.random.default_rng(seed).standard_normal())
+        if noise:  # independent draws per (seed, x): a stream keyed by both
+            key = [seed] + [int(v) for v in np.round(np.asarray(x) * 1e9) % 2**32]
+            y += noise * float(np.random.default_rng(key).standard_normal())
         diverged = diverge_below is not None and y < diverge_below
         row = {"iteration": 0, "wall_time": 0.0, "modelled_time": 0.0,
                "val_acc": math.nan if diverged else y}  # fmt: skip

@@ -44,6 +44,8 @@ width (the interval is value +- conf).
 
 from __future__ import annotations
 
+import contextlib
+import io
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -257,10 +259,14 @@ def morris_indices(trials: pd.DataFrame, spec: StudySpec) -> GSAResult:
         )  # fmt: skip
         parts.append(
             pd.DataFrame(
-                {"strategy": s, "factor": [p.name for p in params],
-                 "mu_star": np.asarray(res["mu_star"], float),
-                 "mu_star_conf": np.asarray(res["mu_star_conf"], float),
-                 "sigma": np.asarray(res["sigma"], float), "mu": np.asarray(res["mu"], float)}
+                {
+                    "strategy": s,
+                    "factor": [p.name for p in params],
+                    "mu_star": np.asarray(res["mu_star"], float),
+                    "mu_star_conf": np.asarray(res["mu_star_conf"], float),
+                    "sigma": np.asarray(res["sigma"], float),
+                    "mu": np.asarray(res["mu"], float),
+                }
             )  # fmt: skip
         )
         noise.append({"strategy": s} | seed_noise(Y, spec))
@@ -311,17 +317,23 @@ def delta_indices(trials: pd.DataFrame, spec: StudySpec) -> GSAResult:
                 "more points (design.points) or wait for the study to finish."
             )
         a = spec.analysis
-        res = delta.analyze(
-            salib_problem(params), point_x, point_y, num_resamples=a.resamples,
-            conf_level=a.conf_level, seed=a.seed,
-        )  # fmt: skip
+        with contextlib.redirect_stdout(io.StringIO()):  # SALib 1.6 prints bin notices
+            res = delta.analyze(
+                salib_problem(params), point_x, point_y, num_resamples=a.resamples,
+                conf_level=a.conf_level, seed=a.seed,
+            )  # fmt: skip
+        key = "delta_raw" if "delta_raw" in res else "delta"  # SALib 1.6 / 1.5
         parts.append(
             pd.DataFrame(
-                {"strategy": s, "factor": [p.name for p in params],
-                 "delta": np.asarray(res["delta"], float),
-                 "delta_conf": np.asarray(res["delta_conf"], float),
-                 "S1": np.asarray(res["S1"], float), "S1_conf": np.asarray(res["S1_conf"], float),
-                 "n_points": len(point_y)}
+                {
+                    "strategy": s,
+                    "factor": [p.name for p in params],
+                    "delta": np.asarray(res[key], float),
+                    "delta_conf": np.asarray(res[f"{key}_conf"], float),
+                    "S1": np.asarray(res["S1"], float),
+                    "S1_conf": np.asarray(res["S1_conf"], float),
+                    "n_points": len(point_y),
+                }
             )  # fmt: skip
         )
         counts = grouped.size()

@@ -60,7 +60,7 @@ def factors(spec: StudySpec, strategy: str) -> tuple[ParamSpec, ...]:
 
 
 def salib_problem(params: tuple[ParamSpec, ...]) -> dict[str, Any]:
-    """SALib problem over the unit cube: ``{"num_vars": D, "names": [...], "bounds": [[0, 1]]*D}``."""
+    """SALib problem over the unit cube: ``num_vars`` D, ``names``, ``bounds`` [[0, 1]] * D."""
     return {
         "num_vars": len(params),
         "names": [p.name for p in params],
@@ -167,7 +167,7 @@ def to_unit(p: ParamSpec, value: Any) -> float:
 
 # --------------------------------------------------------------------------- study-file sections
 def refuse_options(ctx: Any, doc: Mapping[str, Any], kind: str) -> None:
-    """``N``/``second_order`` only with sobol_indices, ``trajectories``/``levels`` only with morris."""
+    """``N``/``second_order`` only with sobol_indices, ``trajectories``/``levels`` with morris."""
     for key in KEYS:
         if key in doc and key not in _OWN_KEYS.get(kind, ()):
             owner = "sobol_indices" if key in _OWN_KEYS["sobol_indices"] else "morris"
@@ -242,9 +242,7 @@ def parse_analysis(ctx: Any, doc: Mapping[str, Any]) -> AnalysisSpec:
         )
     resamples = ctx.typed(doc, "resamples", "analysis", (int,), 1000, "an integer >= 10")
     if resamples < 10:
-        raise ctx.fail(
-            "analysis.resamples", "must be >= 10", resamples, "use resamples = 1000"
-        )
+        raise ctx.fail("analysis.resamples", "must be >= 10", resamples, "use resamples = 1000")
     conf = ctx.typed(doc, "conf_level", "analysis", (float,), 0.95, "a number in (0, 1)")
     if not 0 < conf < 1:
         raise ctx.fail("analysis.conf_level", "must lie in (0, 1)", conf, "use conf_level = 0.95")

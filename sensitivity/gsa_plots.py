@@ -105,8 +105,9 @@ def build(result: GSAResult, out_dir: str | Path, *, conf: float, order: list[st
     from sensitivity.plots import save
 
     fig = render_morris(result, order) if result.method == "morris" else render_bars(result, order)
-    return [(result.stem, _CAPTIONS[result.method].format(conf=conf), save(fig, out_dir,
-                                                                            result.stem))]
+    return [
+        (result.stem, _CAPTIONS[result.method].format(conf=conf), save(fig, out_dir, result.stem))
+    ]
 
 
 def markdown_tables(result: GSAResult) -> list[str]:
