@@ -41,7 +41,7 @@ import numpy as np  # noqa: E402
 from solver.config import NetworkConfig  # noqa: E402
 from solver.data import load_dataset  # noqa: E402
 from solver.init import InitConfig, initialize  # noqa: E402
-from solver.mgrit import MGRITPropagation, ParallelConfig  # noqa: E402
+from solver.mgrit import MGRITPropagation, ParallelConfig, reference_mgrit  # noqa: E402
 from solver.mgrit.model import modelled_evaluation  # noqa: E402
 from solver.network import evaluate  # noqa: E402
 from solver.params import Params  # noqa: E402
@@ -99,7 +99,7 @@ def _factor(history: np.ndarray) -> float:
 def _levels(n_layers: int, par: ParallelConfig) -> int:
     from solver.mgrit import LevelGrid
 
-    return LevelGrid.build(n_layers, par.mgrit()).n_levels
+    return LevelGrid.build(n_layers, par.mgrit).n_levels
 
 
 def convergence(depths: list[int], batch: int) -> dict:
@@ -116,8 +116,9 @@ def convergence(depths: list[int], batch: int) -> dict:
             config, params = network(n), resample(base, n)
             cells = []
             for nrelax_fine in (0, 1):
-                par = ParallelConfig(nrelax_fine=nrelax_fine, max_iterations=60, tolerance=1e-10,
-                                     min_coarse_size=2, cost="unit")  # fmt: skip
+                mgrit = reference_mgrit(nrelax_fine=nrelax_fine, max_iterations=60,
+                                        abs_tol=1e-10, min_coarse_size=2)  # fmt: skip
+                par = ParallelConfig(mgrit=mgrit, cost="unit")
                 info = (
                     MGRITPropagation(config, par).evaluate(config, params, X, y, gradient=True).info
                 )
@@ -135,8 +136,9 @@ def one_shot(iterations: int = 2, **kw) -> ParallelConfig:
     """One-shot settings (no warm-up: the steady state of training), ``iterations`` forward and
     adjoint cycles, coarse grids down to 2 intervals."""
     kw = {"min_coarse_size": 2, **kw}
-    return ParallelConfig(one_shot=True, warmup_steps=0, fwd_iterations=iterations,
-                          bwd_iterations=iterations, **kw)  # fmt: skip
+    return ParallelConfig.from_options(
+        kw, one_shot=True, warmup_steps=0, fwd_iterations=iterations, bwd_iterations=iterations
+    )
 
 
 #: one-rank configurations: label -> settings (cf 2 / F fine / FCF coarse is the reference)
@@ -147,7 +149,7 @@ ONE_RANK = {
     "2+2 cf2 F/F": one_shot(2, nrelax=0),
     "2+2 cf8 2 levels": one_shot(2, coarsening_factor=8, max_levels=2),
     "1+1 cf8 2 levels": one_shot(1, coarsening_factor=8, max_levels=2),
-    "converged 1e-10": ParallelConfig(min_coarse_size=2),
+    "converged 1e-10": ParallelConfig(mgrit=reference_mgrit(min_coarse_size=2)),
 }
 
 #: P-rank candidates of the speed-up model (all with 2+2 cycles unless the label says 1+1)
@@ -295,8 +297,10 @@ def speedup(depths: list[int], ranks: list[int], latency: float, latencies: list
     print(f"\n   converged (tolerance 1e-10, cold start, one evaluation), N = {n}:")
     print(f"{'configuration':>22} " + " ".join(f"{f'P={p}':>7}" for p in ranks))
     converged = {
-        "cf2 F/FCF": ParallelConfig(min_coarse_size=2),
-        "cf0=N/P cf2 F/FCF": ParallelConfig(min_coarse_size=2, coarsening_factor_fine="ranks"),
+        "cf2 F/FCF": ParallelConfig(mgrit=reference_mgrit(min_coarse_size=2)),
+        "cf0=N/P cf2 F/FCF": ParallelConfig(
+            mgrit=reference_mgrit(min_coarse_size=2, coarsening_factor_fine="ranks")
+        ),
     }
     for label, par in converged.items():
         cells = [_model(n, p, par, latency, steps=1) for p in ranks]
@@ -311,7 +315,7 @@ def speedup(depths: list[int], ranks: list[int], latency: float, latencies: list
 MPI_CONFIGS = {
     "one-shot cf2": lambda n: one_shot(2),
     "one-shot cf0=N/2": lambda n: one_shot(2, coarsening_factor_fine=n // 2, min_coarse_size=1),
-    "converged cf2": lambda n: ParallelConfig(min_coarse_size=2),
+    "converged cf2": lambda n: ParallelConfig(mgrit=reference_mgrit(min_coarse_size=2)),
 }
 
 

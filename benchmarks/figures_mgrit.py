@@ -47,7 +47,7 @@ if str(ROOT) not in sys.path:
 from solver.config import NetworkConfig  # noqa: E402
 from solver.data import load_dataset  # noqa: E402
 from solver.init import InitConfig, initialize  # noqa: E402
-from solver.mgrit import LevelGrid, MGRITPropagation, ParallelConfig  # noqa: E402
+from solver.mgrit import LevelGrid, MGRITPropagation, ParallelConfig, reference_mgrit  # noqa: E402
 from solver.mgrit.model import modelled_evaluation  # noqa: E402
 from solver.optim import OptimizerConfig  # noqa: E402
 from solver.params import Params  # noqa: E402
@@ -76,8 +76,15 @@ METHODS: dict[str, ParallelConfig | None] = {
 def _one_shot_model(**kw) -> ParallelConfig:
     """2+2 one-shot steady state (no warm-up), coarse grids down to 2 intervals, unit cost."""
     kw = {"min_coarse_size": 2, **kw}
-    return ParallelConfig(one_shot=True, warmup_steps=0, fwd_iterations=2, bwd_iterations=2,
-                          latency=LATENCY, cost="unit", **kw)  # fmt: skip
+    return ParallelConfig.from_options(
+        kw,
+        one_shot=True,
+        warmup_steps=0,
+        fwd_iterations=2,
+        bwd_iterations=2,
+        latency=LATENCY,
+        cost="unit",
+    )
 
 
 #: speed-up settings: label -> ParallelConfig (docs/mgrit.md: "best 2+2" and the reference)
@@ -87,7 +94,9 @@ SPEEDUP_SETTINGS = {
 }
 
 #: convergence solves: cold start, tolerance 1e-10, cf 2, V-cycles, F fine / FCF coarse
-CONVERGENCE = ParallelConfig(tolerance=1e-10, max_iterations=60, min_coarse_size=2, cost="unit")
+CONVERGENCE = ParallelConfig(
+    mgrit=reference_mgrit(abs_tol=1e-10, max_iterations=60, min_coarse_size=2), cost="unit"
+)
 
 
 def network(n_layers: int) -> NetworkConfig:
@@ -174,7 +183,7 @@ def data_convergence(depths: list[int], n_per_class: int, trained: Params):
                 .evaluate(config, params, X, y, gradient=True)
                 .info
             )
-            levels = LevelGrid.build(n, CONVERGENCE.mgrit()).n_levels
+            levels = LevelGrid.build(n, CONVERGENCE.mgrit).n_levels
             for direction, key in (("forward", "primal"), ("adjoint", "adjoint")):
                 h = np.asarray(info[f"{key}_history"], dtype=float)
                 for k, r in enumerate(h):

@@ -68,9 +68,16 @@ def config_class(section: str) -> type | None:
 
 
 def field_names(section: str) -> tuple[str, ...] | None:
-    """Field names of the solver dataclass behind ``section``, or ``None`` if unknown."""
+    """Field names of the solver dataclass behind ``section``, or ``None`` if unknown.
+
+    A class with ``option_names()``/``from_options()`` (``ParallelConfig``, which composes an
+    ``MGRITConfig``) takes one flat table: its option names are the study keys."""
     cls = config_class(section)
-    return None if cls is None else tuple(f.name for f in dataclasses.fields(cls))
+    if cls is None:
+        return None
+    if hasattr(cls, "option_names"):
+        return tuple(cls.option_names())
+    return tuple(f.name for f in dataclasses.fields(cls))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -107,7 +114,7 @@ def _construct(spec: StudySpec, section: str, fixed: Mapping, over: dict, extra:
             "configuration, which this installation does not provide. Fix: update the solver."
         )
     try:
-        return cls(**kwargs)
+        return cls.from_options(kwargs) if hasattr(cls, "from_options") else cls(**kwargs)
     except (ValueError, TypeError) as err:
         keys = ", ".join(
             [f"`{_SECTION_KEY[section]}`"] + sorted({f"`{key}`" for key, _ in over.values()})

@@ -1,7 +1,8 @@
 """Derived metrics on the tidy frames of :mod:`sensitivity.results`.
 
-* :func:`time_to_target` -- per trial, first time the validation accuracy reaches a target;
-  runs that never reach it are *censored* at their last time (``reached = False``).
+* :func:`time_to_target` -- per trial, first time the validation accuracy reaches a target
+  within the budget; runs that do not are censored at the horizon (the rule of
+  :mod:`sensitivity.records`).
 * :func:`summarize` -- per configuration (strategy x parameters, over seeds): n, success rate,
   median, quartiles, IQR, mean, std and the worst case.
 * :func:`paired_differences` -- per seed and parameter point, a strategy minus a baseline.
@@ -18,6 +19,7 @@ import numpy as np
 import optuna
 import pandas as pd
 
+from sensitivity import records
 from sensitivity.results import param_columns
 
 __all__ = [
@@ -47,27 +49,38 @@ def _keys(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
 
 
 def time_to_target(
-    curves: pd.DataFrame, target: float, *, clock: Literal["wall", "modelled"] = "wall"
+    curves: pd.DataFrame,
+    target: float,
+    *,
+    clock: Literal["wall", "modelled"] = "wall",
+    budget: float | None = None,
 ) -> pd.DataFrame:
-    """First time each trial's validation accuracy reaches ``target``, with censoring.
+    """Time to ``target`` of every trial in ``curves`` (:func:`sensitivity.records.time_to_target`).
+
+    Same rule as the stored records: reached at the first evaluation with ``val_acc >= target``
+    at a time ``<= budget`` on ``clock``; otherwise censored at the horizon (``budget``, or
+    ``inf`` without one) -- the run never reaches the target.
 
     Returns:
         One row per trial: ``trial, strategy, seed, param_*``, ``reached`` (bool), ``time``
-        (time at the target, or the last time of the run when censored), ``censored`` (bool).
+        (time at the target, or the horizon when censored), ``censored`` (= not reached).
     """
-    tcol = "wall_time" if clock == "wall" else "modelled_time"
     keys = ["trial", "strategy", "seed"] + param_columns(curves)
     rows = []
     for trial, g in curves.groupby("trial", sort=True):
         g = g.sort_values("iteration")
-        hit = g[g["val_acc"] >= target]
-        first = g.iloc[0]
-        row = {k: first[k] for k in keys}
+        ttt = records.time_to_target(
+            g["val_acc"].to_numpy(float, na_value=np.nan),
+            g["wall_time"].to_numpy(float, na_value=np.nan),
+            g["modelled_time"].to_numpy(float, na_value=np.nan),
+            target=target,
+            clock=clock,
+            budget=budget,
+        )
+        row = {k: g.iloc[0][k] for k in keys}
         row["trial"] = trial
-        if len(hit):
-            row.update(reached=True, time=float(hit.iloc[0][tcol]), censored=False)
-        else:
-            row.update(reached=False, time=float(g[tcol].max()), censored=True)
+        time = ttt.time(clock) if ttt.reached else records.horizon(budget)
+        row.update(reached=ttt.reached, time=time, censored=not ttt.reached)
         rows.append(row)
     return pd.DataFrame(rows, columns=keys + ["reached", "time", "censored"])
 

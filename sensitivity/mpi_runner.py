@@ -1,39 +1,53 @@
 """MPI rank groups: ``mpiexec -n P python -m sensitivity run study.toml --ranks-per-trial R``.
 
-The world communicator splits into ``P / R`` groups of ``R`` consecutive ranks. World rank 0
-prepares the study (validation, design queue) and tells everybody whether that worked. In each
-group the leader (group rank 0) claims a trial from the storage, broadcasts the design point to
-its group as a small JSON message, the whole group trains it (layer-parallel over the group
-via ``solver.parallel.mpi.MPIComm(group)`` when the study has ``[training.parallel]``;
-otherwise every rank of the group trains the same serial run), and the leader stores the
-outcome. Only leaders touch the storage.
+Everything goes through :mod:`solver.parallel`'s communicator (``MPIComm``); nothing here
+imports mpi4py. The world splits into ``P / R`` groups of ``R`` consecutive ranks. Every rank
+loads the study file and world rank 0 prepares the study (validation, design queue); both
+steps are checked collectively (:func:`solver.parallel.agree`), so an error on one rank ends
+every rank with its one-line reason instead of leaving the others in a collective.
+
+In each group the leader (group rank 0) runs the one worker loop of the harness
+(:func:`sensitivity.runner.work`): it claims a trial, hands the design point to its group as a
+small JSON text in a float64 broadcast, the whole group trains it (layer-parallel over the
+group when the study has ``[training.parallel]``; otherwise every rank of the group trains the
+same serial run), and the leader stores the outcome. Only leaders touch the storage; world
+rank 0 prints the progress line.
+
+A :class:`~solver.parallel.guard.JobGuard` watches every rank: on SIGINT/SIGTERM (also sent to
+``mpiexec``, which forwards them) or an error on any rank, each leader marks its running trial
+failed and re-queues it, world rank 0 prints one line, and the whole job ends with
+``MPI_Abort`` (exit code 128 + signal), within seconds, also when ranks are blocked inside a
+collective.
 """
 
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
-from sensitivity.design import DesignPoint
-from sensitivity.errors import SpecError, StudyError
-from sensitivity.objective import run_trial
-from sensitivity.runner import WorkerReport, claim, signals_interrupt, store_outcome
-from sensitivity.spec import StudySpec
-from sensitivity.storage import Heartbeat, fail_stale, open_study
+import numpy as np
 
-__all__ = ["split_groups", "run_mpi"]
+from sensitivity.design import DesignPoint
+from sensitivity.errors import Interrupted, SpecError
+from sensitivity.objective import run_trial
+from sensitivity.runner import TrialSlot, WorkerReport, work
+from sensitivity.spec import StudySpec
+from sensitivity.storage import counts, open_study
+
+__all__ = ["split_groups", "run_mpi", "send_json", "recv_json"]
 
 
 def split_groups(world: Any, ranks_per_trial: int) -> tuple[Any, int, int]:
-    """Split ``world`` into groups of ``ranks_per_trial`` consecutive ranks.
+    """Split ``world`` (an ``MPIComm``) into groups of ``ranks_per_trial`` consecutive ranks.
 
     Returns ``(group communicator, group index, number of groups)``.
 
     Raises:
         SpecError: the world size is not a multiple of ``ranks_per_trial``.
     """
-    size, rank = world.Get_size(), world.Get_rank()
+    size, rank = world.size, world.rank
     if ranks_per_trial < 1 or size % ranks_per_trial:
         raise SpecError(
             f"`--ranks-per-trial` must divide the number of MPI ranks; got ranks_per_trial="
@@ -41,97 +55,122 @@ def split_groups(world: Any, ranks_per_trial: int) -> tuple[Any, int, int]:
             f"or use a divisor of {size}."
         )
     color = rank // ranks_per_trial
-    return world.Split(color, rank), color, size // ranks_per_trial
+    return world.split(color, rank), color, size // ranks_per_trial
 
 
-def _solver_comm(spec: StudySpec, group: Any) -> Any | None:
-    if spec.parallel is None:
+def send_json(comm: Any, obj: Any) -> None:
+    """Broadcast ``obj`` as JSON from rank 0 of ``comm``: length, then one float64 per byte."""
+    data = np.frombuffer(json.dumps(obj).encode(), dtype=np.uint8).astype(np.float64)
+    comm.bcast(np.array([float(data.size)]), root=0)
+    comm.bcast(data, root=0)
+
+
+def recv_json(comm: Any) -> Any:
+    """Receive what rank 0 sent with :func:`send_json`."""
+    n = int(comm.bcast(np.zeros(1), root=0)[0])
+    data = comm.bcast(np.zeros(n), root=0)
+    return json.loads(data.astype(np.uint8).tobytes().decode())
+
+
+def _point_message(point: DesignPoint | None) -> dict | None:
+    if point is None:
         return None
-    from solver.parallel.mpi import MPIComm
+    return {"index": point.index, "strategy": point.strategy, "seed": point.seed,
+            "params": dict(point.params)}  # fmt: skip
 
-    return MPIComm(group)
+
+def _follow(spec: StudySpec, group: Any, solver_comm: Any | None) -> None:
+    """A non-leader rank: train each point its leader sends, until it sends ``None``."""
+    while (msg := recv_json(group)) is not None:
+        point = DesignPoint(msg["index"], msg["strategy"], msg["seed"], msg["params"])
+        run_trial(spec, point, comm=solver_comm)
 
 
 def run_mpi(
-    spec: StudySpec,
+    spec: StudySpec | Callable[[], StudySpec],
     *,
     ranks_per_trial: int,
     storage: str | None = None,
     argv: list[str] | None = None,
     world: Any | None = None,
     prepare_study: bool = True,
+    on_progress: Callable[[dict[str, int]], None] | None = None,
+    max_trials: int | None = None,
 ) -> WorkerReport:
     """Run the study on MPI rank groups; returns this rank's (leader's) report.
 
+    ``spec`` may be a function that loads it (called on every rank, checked collectively).
+    ``on_progress(counts)`` is called on world rank 0 after each of its trials.
+
     Raises:
-        StudyError: preparation failed (raised on every rank with rank 0's message).
+        StudyError: loading or preparation failed on this rank (the others raise
+            :class:`~solver.errors.RemoteRankError`).
     """
+    from solver.parallel import agree
+    from solver.parallel.guard import guarded
+
     if world is None:
-        from mpi4py import MPI
+        from solver.parallel.mpi import world as mpi_world
 
-        world = MPI.COMM_WORLD
-    group, color, n_groups = split_groups(world, ranks_per_trial)
-    leader = group.Get_rank() == 0
-    message = None
-    if world.Get_rank() == 0 and prepare_study:
-        from sensitivity.session import prepare
+        world = mpi_world()
+    with guarded(world, name="sensitivity") as guard:
+        spec = agree(world, spec if callable(spec) else (lambda: spec))
+        group, color, n_groups = agree(world, lambda: split_groups(world, ranks_per_trial))
+        leader = group.rank == 0
 
-        try:
-            prepare(spec, storage=storage, argv=argv, workers=n_groups)
-        except StudyError as err:
-            message = f"{type(err).__name__}: {err}"
-    message = world.bcast(message, root=0)
-    if message is not None:
-        raise StudyError(message)
-    h = open_study(spec, url=storage, create=False, salt=color) if leader else None
-    comm = _solver_comm(spec, group)
-    report = WorkerReport()
-    with signals_interrupt():
-        while True:
-            payload = None
-            trial = None
-            if leader:
-                assert h is not None
-                while True:
-                    fail_stale(h)
-                    got = claim(h)
-                    if got is not None or not h.trials((_running(),)):
-                        break
-                    time.sleep(min(1.0, spec.run.heartbeat_interval))
-                if got is not None:
-                    trial, point = got
-                    trial.set_user_attr("mpi", {"ranks": group.Get_size(), "group": color})
-                    payload = json.dumps(
-                        {
-                            "index": point.index,
-                            "strategy": point.strategy,
-                            "seed": point.seed,
-                            "params": dict(point.params),
-                        }  # fmt: skip
-                    )
-            payload = group.bcast(payload, root=0)
-            if payload is None:
-                break
-            msg = json.loads(payload)
-            point = DesignPoint(msg["index"], msg["strategy"], msg["seed"], msg["params"])
-            if leader:
-                assert h is not None and trial is not None
-                with Heartbeat(h, trial._trial_id):
-                    outcome = run_trial(spec, point, comm=comm)
-                store_outcome(h, trial, outcome)
-                report.trials += 1
-                status = outcome.record["status"]
-                report.complete += status == "complete"
-                report.diverged += status == "diverged"
-                report.failed += status == "failed"
-            else:
-                run_trial(spec, point, comm=comm)
-    group.Free()
-    world.Barrier()
+        def prepare_here() -> None:
+            if world.rank == 0 and prepare_study:
+                from sensitivity.session import prepare
+
+                prepare(spec, storage=storage, argv=argv, workers=n_groups)
+
+        agree(world, prepare_here)
+        h = agree(
+            world,
+            lambda: open_study(spec, url=storage, create=False, salt=color) if leader else None,
+        )
+        solver_comm = group if spec.parallel is not None else None
+        report = WorkerReport()
+        if leader:
+            slot = TrialSlot(h)
+            if guard is not None:
+                guard.note = "running trials were marked failed and re-queued"
+                guard.on_stop(lambda reason: slot.fail(f"{reason} (retryable)", _signum(reason)))
+            def share(trial: Any, point: DesignPoint) -> None:
+                trial.set_user_attr("mpi", {"ranks": group.size, "group": color})
+                if group.size > 1:
+                    send_json(group, _point_message(point))
+
+            show = on_progress if world.rank == 0 else None
+            if show is not None:
+                show(counts(h))
+            try:
+                report = work(
+                    h, slot=slot, comm=solver_comm, max_trials=max_trials,
+                    share=share,
+                    on_trial=(lambda *_: show(counts(h))) if show is not None else None,
+                    handle_signals=guard is None,
+                )  # fmt: skip
+            except Interrupted:
+                if guard is None:
+                    raise
+                time.sleep(60)  # the guard records and aborts the job; never returns
+                raise
+            if group.size > 1:
+                send_json(group, None)
+        else:
+            _follow(spec, group, solver_comm)
+        world.barrier()
+        if leader and world.rank == 0 and on_progress is not None:
+            on_progress(counts(h))  # the final count, after every group finished
+        group.free()
     return report
 
 
-def _running() -> Any:
-    from optuna.trial import TrialState
+def _signum(reason: str) -> int:
+    import signal
 
-    return TrialState.RUNNING
+    for s in (signal.SIGINT, signal.SIGTERM):
+        if s.name in reason:
+            return int(s)
+    return int(signal.SIGTERM)

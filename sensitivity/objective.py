@@ -1,22 +1,9 @@
 """One trial: design point -> ``solver.train`` -> an :class:`Outcome` (record + learning curve).
 
-A trial's ``record`` (stored as the user attribute ``record``) holds::
-
-    status           "complete" | "diverged" | "failed"
-    solver_status    TrainResult.status ("converged", "max_iterations", "target_reached",
-                     "diverged", "time_budget", "stopped") or None when training raised
-    reason           TrainResult.message, or "ExceptionType: message" for a failed trial
-    val_acc, train_acc, objective, loss, grad_norm      TrainResult.final (NaN if absent)
-    wall_time, modelled_time, n_params                  TrainResult fields
-    n_iterations, n_layers_final                        from the history / final network
-    reached_target, time_to_target_wall, time_to_target_modelled
-                     first history row with val_acc >= metric.target (censored: NaN, False)
-    trial_time       wall time of the whole trial including data loading and set-up
-    worker           host:pid of the process that trained it
-
-and ``curve`` holds the history columns (``CURVE_COLUMNS``) as lists, NaN stored as null.
-Diverged training is data, not an error: it is a COMPLETE Optuna trial with status "diverged"
-and the worst value of the metric (accuracy 0, or the censoring time for time-to-target).
+The record and curve follow the contract of :mod:`sensitivity.records` (fields, time-to-target
+rule, optimised value). Diverged training is data, not an error: it is a COMPLETE Optuna trial
+with status "diverged" and the worst value of the metric (accuracy 0; time to target:
+``2 * budget``). A trial whose training raised is a failed :class:`Outcome` (value ``None``).
 """
 
 from __future__ import annotations
@@ -33,17 +20,17 @@ from typing import Any
 from sensitivity import bridge
 from sensitivity.design import DesignPoint
 from sensitivity.errors import Interrupted
+from sensitivity.records import (
+    CURVE_COLUMNS,
+    RECORD_FIELDS,
+    TimeToTarget,
+    accuracy_score,
+    time_to_target,
+    time_to_target_score,
+)
 from sensitivity.spec import StudySpec
-from solver.train import HISTORY_COLUMNS
 
-__all__ = ["Outcome", "run_trial", "CURVE_COLUMNS", "RECORD_FIELDS", "time_to_target"]
-
-CURVE_COLUMNS = HISTORY_COLUMNS  # the solver's history row keys, stored per trial
-RECORD_FIELDS = (
-    "status", "solver_status", "reason", "val_acc", "train_acc", "objective", "loss", "grad_norm",
-    "wall_time", "modelled_time", "n_params", "n_iterations", "n_layers_final", "reached_target",
-    "time_to_target_wall", "time_to_target_modelled", "trial_time", "worker",
-)  # fmt: skip
+__all__ = ["Outcome", "run_trial", "trial_value"]
 
 
 @dataclass(frozen=True)
@@ -74,35 +61,24 @@ def _json_num(x: Any) -> Any:
     return None if not math.isfinite(v) else (int(v) if isinstance(x, int) else v)
 
 
-def time_to_target(
-    rows: Sequence[Mapping[str, Any]], target: float | None
-) -> tuple[bool, float, float]:
-    """First history row with ``val_acc >= target``: (reached, wall time, modelled time).
-
-    Runs that never reach the target are censored: ``(False, nan, nan)``.
-    """
-    if target is None:
-        return False, math.nan, math.nan
-    for row in rows:
-        acc = _f(row.get("val_acc"))
-        if math.isfinite(acc) and acc >= target:
-            return True, _f(row.get("wall_time")), _f(row.get("modelled_time"))
-    return False, math.nan, math.nan
-
-
 def _curve(rows: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
     return {c: [_json_num(r.get(c, math.nan)) for r in rows] for c in CURVE_COLUMNS}
 
 
-def _value(spec: StudySpec, record: Mapping[str, Any]) -> float:
-    if spec.metric.name == "val_acc":
-        v = _f(record["val_acc"])
-        return v if math.isfinite(v) and record["status"] != "diverged" else 0.0
-    key = "time_to_target_modelled" if spec.metric.clock == "modelled" else "time_to_target_wall"
-    if record["reached_target"]:
-        return _f(record[key])
-    censor = _f(record["modelled_time" if spec.metric.clock == "modelled" else "wall_time"])
-    return censor if math.isfinite(censor) else 1e300
+def trial_value(spec: StudySpec, status: str, val_acc: float, ttt: TimeToTarget) -> float:
+    """The Optuna value of a finished trial (rules in :mod:`sensitivity.records`): final
+    accuracy (0 when diverged) or time to target (``budget * (1 + shortfall)`` when not
+    reached, so every censored trial scores at least every successful one)."""
+    m = spec.metric
+    if m.name == "val_acc":
+        return accuracy_score(val_acc, status)
+    return time_to_target_score(
+        ttt,
+        target=float(m.target),  # type: ignore[arg-type]
+        budget=float(m.budget),  # type: ignore[arg-type]
+        clock=m.clock,
+        diverged=status == "diverged",
+    )
 
 
 def run_trial(
@@ -151,7 +127,14 @@ def run_trial(
         return Outcome(None, {k: _json_num(v) for k, v in record.items()}, _curve([]))
     rows = list(result.history)
     final = dict(result.final or {})
-    reached, ttw, ttm = time_to_target(rows, spec.metric.target)
+    ttt = time_to_target(
+        [r.get("val_acc") for r in rows],
+        [r.get("wall_time") for r in rows],
+        [r.get("modelled_time") for r in rows],
+        target=spec.metric.target,
+        clock=spec.metric.clock,
+        budget=spec.metric.budget,
+    )
     diverged = result.status == "diverged"
     n_layers = getattr(getattr(result, "config", None), "n_layers", math.nan)
     record.update(
@@ -168,10 +151,11 @@ def run_trial(
         n_params=int(result.n_params),
         n_iterations=int(max((_f(r.get("iteration")) for r in rows), default=0)),
         n_layers_final=n_layers,
-        reached_target=reached,
-        time_to_target_wall=ttw,
-        time_to_target_modelled=ttm,
+        n_classes=int(data_probe.n_classes),
+        reached_target=ttt.reached,
+        time_to_target_wall=ttt.wall,
+        time_to_target_modelled=ttt.modelled,
         trial_time=time.perf_counter() - t0,
     )
-    value = _value(spec, record)
+    value = trial_value(spec, record["status"], record["val_acc"], ttt)
     return Outcome(value, {k: _json_num(v) for k, v in record.items()}, _curve(rows))

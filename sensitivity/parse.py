@@ -7,6 +7,7 @@ Every failure is a :class:`~sensitivity.errors.SpecError` built by :meth:`_Ctx.f
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -303,8 +304,8 @@ def _parse_design(ctx: _Ctx, doc: dict, space: tuple[ParamSpec, ...]) -> DesignS
     return DesignSpec(kind, points, seeds, sampler_seed, **gsa_options)
 
 
-def _parse_metric(ctx: _Ctx, doc: dict) -> MetricSpec:
-    ctx.no_unknown(doc, ("name", "target", "clock"), "metric")
+def _parse_metric(ctx: _Ctx, doc: dict, stop: Mapping[str, Any]) -> MetricSpec:
+    ctx.no_unknown(doc, ("name", "target", "clock", "budget"), "metric")
     name = ctx.typed(doc, "name", "metric", (str,), "val_acc", "a string")
     if name not in METRICS:
         raise ctx.fail("metric.name", "is not a known metric", name, f"use {', '.join(METRICS)}")
@@ -316,7 +317,21 @@ def _parse_metric(ctx: _Ctx, doc: dict) -> MetricSpec:
     clock = ctx.typed(doc, "clock", "metric", (str,), "wall", "a string")
     if clock not in CLOCKS:
         raise ctx.fail("metric.clock", "is not a known clock", clock, f"use {', '.join(CLOCKS)}")
-    return MetricSpec(name, None if target is None else float(target), clock)
+    budget = ctx.typed(doc, "budget", "metric", (int, float), None, "a time in seconds")
+    if budget is None and clock == "wall" and isinstance(stop.get("time_budget"), int | float):
+        budget = stop["time_budget"]
+    if budget is not None and not (math.isfinite(budget) and budget > 0):
+        raise ctx.fail("metric.budget", "must be a positive time in seconds", budget, "use 60")
+    if name == "time_to_target" and budget is None:
+        raise ctx.fail(
+            "metric.budget",
+            "is required for time_to_target (runs that miss the target are censored at it and "
+            "score budget * (1 + shortfall))",
+            None,
+            f"add budget = <seconds of {clock} time>",
+        )
+    target_f = None if target is None else float(target)
+    return MetricSpec(name, target_f, clock, None if budget is None else float(budget))
 
 
 def _parse_run(ctx: _Ctx, doc: dict) -> RunSpec:
@@ -367,9 +382,13 @@ def parse_document(
     ctx.no_unknown(study, ("name", "description", "regenerates"), "study")
     default_name = path.stem if path is not None else Path(source).stem.strip("<>") or "study"
     name = ctx.typed(study, "name", "study", (str,), default_name, "a string")
-    if not name or not all(c.isalnum() or c in "-_." for c in name):
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", name):
         raise ctx.fail(
-            "study.name", "must be a non-empty file-name-safe string", name, "use a-z0-9_-"
+            "study.name",
+            "must be a safe folder name: letters, digits, `-` and `_` only (it names "
+            "results/<name>/ and figures/<name>/)",
+            name,
+            f"set [study] name = \"{re.sub(r'[^A-Za-z0-9_-]+', '_', name).strip('_') or 'study'}\"",
         )
     description = ctx.typed(study, "description", "study", (str,), "", "a string")
     regenerates = ctx.typed(study, "regenerates", "study", (str,), "", "a string")
@@ -438,7 +457,7 @@ def parse_document(
                     "list the seeds in [design] seeds = [...]",
                 )
     design = _parse_design(ctx, ctx.table(doc, "design", ""), space)
-    metric = _parse_metric(ctx, ctx.table(doc, "metric", ""))
+    metric = _parse_metric(ctx, ctx.table(doc, "metric", ""), sections["stop"])
     run = _parse_run(ctx, ctx.table(doc, "run", ""))
     from sensitivity.gsa_design import parse_analysis
 

@@ -21,17 +21,20 @@ state                 string     Optuna state: COMPLETE, FAIL, RUNNING, WAITING
 status                string     complete | diverged | failed | running | waiting
 solver_status         string     TrainResult.status (converged, max_iterations, ...)
 reason                string     TrainResult.message or the failure ("Type: message")
-value                 float64    the Optuna objective value (metric; see objective.py)
+value                 float64    the Optuna value: final accuracy (0 if diverged) or time to
+                                 target (censored: budget * (1 + shortfall); sensitivity.records)
 val_acc, train_acc,   float64    TrainResult.final
 objective, loss,
 grad_norm
 wall_time,            float64    seconds; modelled = modelled parallel time
 modelled_time
-n_params,             Int64      trainable parameters, iterations, final depth
-n_iterations,
-n_layers_final
-reached_target        boolean    validation accuracy reached ``metric.target``
-time_to_target_wall,  float64    first time at the target (NaN = censored, never reached)
+n_params,             Int64      trainable parameters, iterations, final depth, classes
+n_iterations,                    (n_classes: chance level 1/n_classes of the curves)
+n_layers_final,
+n_classes
+reached_target        boolean    validation accuracy reached ``metric.target`` within
+                                 ``metric.budget`` (sensitivity.records.time_to_target)
+time_to_target_wall,  float64    first time at the target (NaN = never reached: censored)
 time_to_target_modelled
 trial_time            float64    whole trial incl. data and set-up (harness view)
 worker                string     host:pid of the worker that ran it
@@ -41,7 +44,7 @@ datetime_complete
 
 ``curves`` -- long format, one row per (trial, history row) of counted finished trials:
 ``trial, strategy, seed, param_<name>...`` and the solver's history columns
-(:data:`~sensitivity.objective.CURVE_COLUMNS`), all float64 except ``trial, seed, iteration,
+(:data:`~sensitivity.records.CURVE_COLUMNS`), all float64 except ``trial, seed, iteration,
 level, n_layers`` (Int64).
 """
 
@@ -57,12 +60,14 @@ import optuna
 import pandas as pd
 
 from sensitivity.errors import StorageError
-from sensitivity.objective import CURVE_COLUMNS, RECORD_FIELDS
+from sensitivity.records import CURVE_COLUMNS, RECORD_FIELDS
 from sensitivity.spec import StudySpec, load_spec
 
 __all__ = ["StudyResults", "load", "export", "TRIAL_COLUMNS", "param_columns"]
 
-_INT_COLS = ("design_index", "attempt", "seed", "n_params", "n_iterations", "n_layers_final")
+_INT_COLS = (
+    "design_index", "attempt", "seed", "n_params", "n_iterations", "n_layers_final", "n_classes"
+)  # fmt: skip
 _STR_COLS = ("strategy", "state", "status", "solver_status", "reason", "worker")
 _FLOAT_COLS = (
     "value", "val_acc", "train_acc", "objective", "loss", "grad_norm", "wall_time",

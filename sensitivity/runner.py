@@ -34,7 +34,9 @@ from sensitivity.storage import (
     requeue,
 )
 
-__all__ = ["WorkerReport", "work", "claim", "store_outcome", "signals_interrupt", "suggest"]
+__all__ = [
+    "WorkerReport", "TrialSlot", "work", "claim", "store_outcome", "signals_interrupt", "suggest"
+]  # fmt: skip
 
 
 @dataclass
@@ -158,6 +160,43 @@ def signals_interrupt() -> Iterator[None]:
             signal.signal(s, h)
 
 
+class TrialSlot:
+    """The trial one worker is running, and whether the worker was stopped.
+
+    :meth:`fail` may be called from another thread (the MPI job guard): it marks the running
+    trial failed with a retryable reason and re-queues it, and stops further claims. The worker
+    loop holds :attr:`lock` while it claims, so a trial is never claimed after a stop.
+    """
+
+    def __init__(self, h: StudyHandle) -> None:
+        self.h = h
+        self.lock = threading.RLock()
+        self.trial: optuna.Trial | None = None
+        self.stopped: int | None = None  # signal number once stopped
+
+    def claim(self) -> tuple[optuna.Trial, DesignPoint] | None:
+        """:func:`claim` unless stopped (then :class:`Interrupted`)."""
+        with self.lock:
+            if self.stopped is not None:
+                raise Interrupted(self.stopped)
+            got = claim(self.h)
+            self.trial = got[0] if got is not None else None
+            return got
+
+    def done(self) -> None:
+        with self.lock:
+            self.trial = None
+
+    def fail(self, reason: str, signum: int = signal.SIGTERM) -> bool:
+        """Fail-and-requeue the running trial (if any); no more claims. True if one was failed."""
+        with self.lock:
+            self.stopped = int(signum)
+            trial, self.trial = self.trial, None
+            if trial is None:
+                return False
+            return fail_trial(self.h, self.h.trials()[trial.number], reason)
+
+
 def work(
     h: StudyHandle,
     *,
@@ -166,35 +205,43 @@ def work(
     on_trial: Callable[[DesignPoint, Outcome], None] | None = None,
     wait_for_others: bool = True,
     train: Callable[..., Any] | None = None,
+    slot: TrialSlot | None = None,
+    share: Callable[[optuna.Trial, DesignPoint], None] | None = None,
+    handle_signals: bool = True,
 ) -> WorkerReport:
     """Run trials until the design is done (or ``max_trials`` were run by this worker).
+
+    The one worker loop of local workers and MPI group leaders. ``share(trial, point)`` is called
+    after each claim (an MPI leader hands the point to its group); ``slot`` is the
+    :class:`TrialSlot` an outside watcher may fail (the MPI job guard); with
+    ``handle_signals`` SIGINT/SIGTERM raise :class:`Interrupted` here.
 
     Raises:
         Interrupted: on SIGINT/SIGTERM, after failing and re-queueing the running trial.
     """
     report = WorkerReport()
     poll = min(1.0, h.spec.run.heartbeat_interval)
-    with signals_interrupt():
+    slot = slot or TrialSlot(h)
+    with signals_interrupt() if handle_signals else contextlib.nullcontext():
         while max_trials is None or report.trials < max_trials:
-            fail_stale(h)
-            got = claim(h)
-            if got is None:
-                if wait_for_others and h.trials((TrialState.RUNNING,)):
-                    time.sleep(poll)
-                    continue
-                break
-            trial, point = got
             try:
+                fail_stale(h)
+                got = slot.claim()
+                if got is None:
+                    if wait_for_others and h.trials((TrialState.RUNNING,)):
+                        time.sleep(poll)
+                        continue
+                    break
+                trial, point = got
+                if share is not None:
+                    share(trial, point)
                 with Heartbeat(h, trial._trial_id):
                     outcome = run_trial(h.spec, point, comm=comm, train=train)
                 store_outcome(h, trial, outcome)
+                slot.done()
             except (Interrupted, KeyboardInterrupt) as err:
                 signum = getattr(err, "signum", signal.SIGINT)
-                fail_trial(
-                    h,
-                    h.trials()[trial.number],
-                    f"interrupted by {signal.Signals(signum).name} (retryable)",
-                )
+                slot.fail(f"interrupted by {signal.Signals(signum).name} (retryable)", signum)
                 raise Interrupted(signum) from None
             report.trials += 1
             status = outcome.record["status"]

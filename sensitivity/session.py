@@ -208,6 +208,7 @@ def run_local(
         tick()
         return report
     cmd = [sys.executable, "-m", "sensitivity", "worker", str(spec.path), "--quiet"]
+    cmd += ["--parent-pid", str(os.getpid())]  # workers stop if this process is killed
     cmd += ["--results-dir", spec.run.results_dir]
     if storage:
         cmd += ["--storage", storage]

@@ -12,7 +12,8 @@ A study file says everything needed to rerun a study::
                           (e.g. "optimizer.learning_rate")
     [design]        kind (grid | random | lhs | sobol | halton | tpe | sobol_indices | morris),
                     points (sobol_indices: N; morris: trajectories, levels), seeds (list or count)
-    [metric]        name (val_acc | time_to_target), target accuracy, clock (wall | modelled)
+    [metric]        name (val_acc | time_to_target), target accuracy, clock (wall | modelled),
+                    budget (time-to-target horizon, seconds on the clock)
     [analysis]      global sensitivity analysis: missing-row policy, resamples, conf_level
                     (:mod:`sensitivity.gsa`)
     [run]           retries, heartbeat_interval, grace_period, storage URL, results_dir,
@@ -147,11 +148,17 @@ class AnalysisSpec:
 
 @dataclass(frozen=True)
 class MetricSpec:
-    """What a trial reports: final validation accuracy or time to ``target`` on ``clock``."""
+    """What a trial reports: final validation accuracy or time to ``target`` on ``clock``.
+
+    ``budget`` (seconds on ``clock``) is the horizon of time to target: a run that has not
+    reached ``target`` by then never does (see :mod:`sensitivity.records`); required for
+    ``time_to_target`` (wall clock: defaults to ``training.stop.time_budget``).
+    """
 
     name: Literal["val_acc", "time_to_target"]
     target: float | None
     clock: Literal["wall", "modelled"] = "wall"
+    budget: float | None = None
 
     @property
     def direction(self) -> Literal["maximize", "minimize"]:
@@ -243,6 +250,11 @@ def load_spec(path: str | Path) -> StudySpec:
     except OSError as err:
         raise SpecError(
             f"{p}: cannot read the study file ({err.strerror}). Fix: check the path."
+        ) from None
+    except UnicodeDecodeError as err:
+        raise SpecError(
+            f"{p}: not a text file (not UTF-8 at byte {err.start}). Fix: pass a TOML study "
+            "file, e.g. studies/quickstart.toml."
         ) from None
     try:
         doc = tomllib.loads(text)

@@ -139,8 +139,53 @@ def open_study(
         StorageError: the study is missing (``create=False``), or the storage holds a study of the
             same name made from a different design.
     """
-    storage = open_storage(spec, url)
-    sampler = _sampler(spec, salt)
+    journal = _journal_path(spec, url)
+    if not create and journal is not None and not journal.exists():
+        raise StorageError(
+            f"no study {spec.name!r} in {url or spec.run.storage or spec.results_path} (no "
+            f"{journal}). Fix: run `sensitivity run {spec.path or '<study.toml>'}` (or "
+            "`sensitivity queue`) first."
+        )
+    try:
+        storage = open_storage(spec, url)
+        sampler = _sampler(spec, salt)
+        return _open_study(spec, storage, sampler, url=url, create=create)
+    except (StorageError, OSError):
+        raise
+    except Exception as err:  # noqa: BLE001 - a bad URL or database: one line with the fix
+        raise StorageError(_storage_problem(spec, url, err)) from None
+
+
+def _journal_path(spec: StudySpec, url: str | None) -> Path | None:
+    """The journal file of ``spec`` (``None`` for a database URL)."""
+    url = url or spec.run.storage
+    if not url:
+        return spec.results_path / "journal.log"
+    if url.endswith(".log") or url.endswith(".jsonl"):
+        return Path(url)
+    return None
+
+
+def _storage_problem(spec: StudySpec, url: str | None, err: Exception) -> str:
+    url = url or spec.run.storage
+    text = " ".join(str(err).split())[:300]
+    if url and url.startswith("sqlite:///"):
+        folder = Path(url[len("sqlite:///"):]).parent
+        if not folder.is_dir():
+            return (
+                f"`--storage {url}`: the folder {folder} does not exist. Fix: create it "
+                f"(mkdir -p {folder}) or use a path in an existing folder."
+            )
+    return (
+        f"`--storage {url}` cannot be opened ({type(err).__name__}: {text}). Fix: a journal file "
+        "path ending in .log, or an SQLAlchemy URL such as sqlite:///results/study.db or "
+        "postgresql://user@host/db."
+    )
+
+
+def _open_study(
+    spec: StudySpec, storage: Any, sampler: Any, *, url: str | None, create: bool
+) -> StudyHandle:
     fp = design_fingerprint(spec)
     try:
         study = optuna.load_study(study_name=spec.name, storage=storage, sampler=sampler)
@@ -316,6 +361,9 @@ class Heartbeat:
                 )
 
     def __enter__(self) -> Heartbeat:
+        # first beat now: a worker that dies early is still named (host:pid) in the stale reason
+        with contextlib.suppress(Exception):
+            self._h.storage.set_trial_user_attr(self._tid, "heartbeat", [time.time(), worker_id()])
         self._thread.start()
         return self
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from solver.errors import ConfigError
 
-__all__ = ["activation", "activation_inplace", "derivative_from_value", "ETA"]
+__all__ = ["activation", "activation_inplace", "derivative_from_value", "Scratch", "ETA"]
 
 ETA = 0.1
 
@@ -48,20 +48,52 @@ def _smoothrelu_prime(x: np.ndarray) -> np.ndarray:
     return np.where(x >= ETA, 1.0, np.where(x <= -ETA, 0.0, inner))
 
 
-def _smoothrelu_inplace(x: np.ndarray) -> np.ndarray:
-    x[...] = _smoothrelu(x)
+class Scratch:
+    """Temporaries of one shape and dtype for the in-place activations (two float arrays
+    ``t1, t2`` and two boolean masks ``m1, m2``), kept by a :class:`solver.workspace.Workspace`
+    so that the hot layer loop allocates nothing."""
+
+    __slots__ = ("t1", "t2", "m1", "m2")
+
+    def __init__(self, shape: tuple[int, ...], dtype: np.dtype | type = np.float64) -> None:
+        self.t1 = np.empty(shape, dtype)
+        self.t2 = np.empty(shape, dtype)
+        self.m1 = np.empty(shape, bool)
+        self.m2 = np.empty(shape, bool)
+
+
+def _smoothrelu_inplace(x: np.ndarray, scratch: Scratch | None = None) -> np.ndarray:
+    """SmoothReLU overwriting ``x``: the same operations in the same order as
+    :func:`_smoothrelu` (bitwise equal), with the temporaries taken from ``scratch``::
+
+        t1 = x*x / (4 eta) + 0.5 x + eta/4;  m2 = x <= -eta;  m1 = x < eta
+        x[m1] = t1[m1];  x[m2] = 0
+    """
+    s = Scratch(x.shape, x.dtype) if scratch is None else scratch
+    t1, t2 = s.t1, s.t2
+    np.multiply(x, x, out=t1)
+    np.divide(t1, 4.0 * ETA, out=t1)
+    np.multiply(x, 0.5, out=t2)
+    np.add(t1, t2, out=t1)
+    np.add(t1, 0.25 * ETA, out=t1)
+    np.less_equal(x, -ETA, out=s.m2)
+    np.less(x, ETA, out=s.m1)
+    np.copyto(x, t1, where=s.m1)
+    np.copyto(x, 0.0, where=s.m2)
     return x
 
 
 _INPLACE = {
-    "tanh": lambda x: np.tanh(x, out=x),
-    "relu": lambda x: np.maximum(x, 0.0, out=x),
+    "tanh": lambda x, scratch=None: np.tanh(x, out=x),
+    "relu": lambda x, scratch=None: np.maximum(x, 0.0, out=x),
     "smoothrelu": _smoothrelu_inplace,
 }
 
 
-def activation_inplace(name: str) -> Callable[[np.ndarray], np.ndarray]:
-    """``x -> sigma(x)`` overwriting ``x`` (float64 array), for the hot layer loop."""
+def activation_inplace(name: str) -> Callable[..., np.ndarray]:
+    """``(x, scratch=None) -> sigma(x)`` overwriting ``x`` (bitwise equal to the out-of-place
+    ``sigma``), for the hot layer loop; ``scratch`` (a :class:`Scratch` of ``x``'s shape and
+    dtype) avoids the temporaries of SmoothReLU."""
     activation(name)
     return _INPLACE[name]
 

@@ -13,12 +13,15 @@ import math
 from dataclasses import asdict, dataclass, replace
 from typing import Literal
 
+import numpy as np
+
 from solver.errors import ConfigError
 
-__all__ = ["NetworkConfig", "ACTIVATIONS"]
+__all__ = ["NetworkConfig", "ACTIVATIONS", "DTYPES"]
 
 Activation = Literal["tanh", "relu", "smoothrelu"]
 ACTIVATIONS: tuple[str, ...] = ("tanh", "relu", "smoothrelu")
+DTYPES: tuple[str, ...] = ("float64", "float32")
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,11 @@ class NetworkConfig:
         ddt_gradient: ``"exact"`` differentiates the ddt term; ``"reference"`` reproduces the
             reference code, whose gradient of that term is zero (an integer-truncation bug) while
             its value is still added to the objective.
+        dtype: floating-point type of data, parameters and propagation (serial and MGRIT):
+            ``"float64"`` (default, the reference) or ``"float32"`` (about half the memory
+            traffic; gradients agree with float64 to about 1e-4 relative, see
+            ``docs/ARCHITECTURE.md``).  Optimisers keep the design vector, the L-BFGS history
+            and the line-search comparisons in float64.
     """
 
     n_features: int
@@ -57,6 +65,7 @@ class NetworkConfig:
     gamma_ddt: float = 0.0
     gamma_class: float = 0.0
     ddt_gradient: Literal["exact", "reference"] = "exact"
+    dtype: Literal["float64", "float32"] = "float64"
 
     def __post_init__(self) -> None:
         for name in ("n_features", "n_classes", "width", "n_layers"):
@@ -84,6 +93,7 @@ class NetworkConfig:
         _check_choice("bias", self.bias, ("vector", "scalar"))
         _check_choice("opening", self.opening, ("dense", "pad"))
         _check_choice("ddt_gradient", self.ddt_gradient, ("exact", "reference"))
+        _check_choice("dtype", self.dtype, DTYPES)
         for name in ("gamma_tik", "gamma_ddt", "gamma_class"):
             value = getattr(self, name)
             if not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
@@ -91,6 +101,11 @@ class NetworkConfig:
                     f"`{name}` must be a finite number >= 0; got {name}={value!r}. "
                     "Use 0 to disable."
                 )
+
+    @property
+    def np_dtype(self) -> np.dtype:
+        """``numpy.dtype(self.dtype)``."""
+        return np.dtype(self.dtype)
 
     @property
     def h(self) -> float:

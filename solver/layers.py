@@ -7,11 +7,19 @@ Hidden layer (forward Euler step of ``dY/dt = sigma(Y K^T + b)``)::
 
     S      = sigma(Y K^T + b)                     (B, w)
     Y_next = Y + h S
-    G      = h P_next * sigma'(Y K^T + b)          (B, w)
+    G      = (sigma'(Y K^T + b) * P_next) * h      (B, w)
     P      = P_next + G K                          dJ/dY
     dK     = G^T Y                                 (w, w)
     db     = sum_rows G   (vector bias, (w,))   or   sum_all G  (scalar bias, (1,))
     dh     = <P_next, S>                           dJ/dh (for a trainable time scale)
+
+This module is the one implementation of the step and its VJP: the serial sweep
+(:mod:`solver.network`) and the MGRIT problems (:mod:`solver.mgrit.resnet`) call
+:func:`hidden_step` / :func:`hidden_step_vjp`.  Both take optional output arrays and a
+:class:`LayerWork` of temporaries (from a :class:`solver.workspace.Workspace`) so that the hot
+loops allocate nothing; without them they return fresh arrays.  Arrays keep their dtype
+(float64 or float32); the operations and their order are the same with and without buffers,
+so results are bitwise equal either way.
 
 Opening layer: ``Y_0 = sigma(X K_open^T + b_open)`` or zero-padding of ``X`` to the width.
 Classifier: ``z = Y_N W^T + mu``, loss = mean softmax cross-entropy.
@@ -21,32 +29,84 @@ from __future__ import annotations
 
 import numpy as np
 
-from solver.activations import activation, derivative_from_value
+from solver.activations import Scratch, activation, activation_inplace, derivative_from_value
 
 __all__ = [
+    "LayerWork",
     "hidden_activation",
     "hidden_step",
     "hidden_step_vjp",
     "opening_forward",
     "opening_vjp",
     "classifier_loss",
+    "classifier_value",
     "logits",
 ]
+
+
+class LayerWork:
+    """Temporaries of one state shape ``(B, w)`` and dtype for :func:`hidden_step` and
+    :func:`hidden_step_vjp`: ``S`` (activation), ``G`` (VJP), ``dK`` ``(w, w)``,
+    ``ones`` ``(B,)`` and the activation's :class:`~solver.activations.Scratch`."""
+
+    __slots__ = ("S", "G", "dK", "ones", "scratch")
+
+    def __init__(self, shape: tuple[int, int], dtype: np.dtype | type = np.float64) -> None:
+        self.S = np.empty(shape, dtype)
+        self.G = np.empty(shape, dtype)
+        self.dK = np.empty((shape[1], shape[1]), dtype)
+        self.ones = np.ones(shape[0], dtype)
+        self.scratch = Scratch(shape, dtype)
 
 
 def _reduce_bias(G: np.ndarray, nb: int) -> np.ndarray:
     return G.sum(axis=0) if nb > 1 else np.array([G.sum()])
 
 
-def hidden_activation(Y: np.ndarray, K: np.ndarray, b: np.ndarray, name: str) -> np.ndarray:
-    """``S = sigma(Y K^T + b)``, shape ``(B, w)``."""
-    sigma, _ = activation(name)
-    return sigma(Y @ K.T + b)
+def _bias_vjp(G: np.ndarray, nb: int, ones: np.ndarray | None) -> np.ndarray:
+    """``db``: column sums ``1^T G`` (one GEMV), summed once more for a scalar bias."""
+    if ones is None:
+        ones = np.ones(G.shape[0], G.dtype)
+    db = ones @ G
+    return db if nb > 1 else np.array([db.sum()], dtype=G.dtype)
 
 
-def hidden_step(Y: np.ndarray, K: np.ndarray, b: np.ndarray, h: float, name: str) -> np.ndarray:
-    """``Y + h sigma(Y K^T + b)``: one forward Euler step, ``(B, w) -> (B, w)``."""
-    return Y + h * hidden_activation(Y, K, b, name)
+def hidden_activation(
+    Y: np.ndarray,
+    K: np.ndarray,
+    b: np.ndarray,
+    name: str,
+    out: np.ndarray | None = None,
+    work: LayerWork | None = None,
+) -> np.ndarray:
+    """``S = sigma(Y K^T + b)``, shape ``(B, w)``, written into ``out`` when given."""
+    if out is None:
+        out = np.empty((Y.shape[0], K.shape[0]), dtype=Y.dtype)
+    np.matmul(Y, K.T, out=out)
+    out += b
+    return activation_inplace(name)(out, None if work is None else work.scratch)
+
+
+def hidden_step(
+    Y: np.ndarray,
+    K: np.ndarray,
+    b: np.ndarray,
+    h: float,
+    name: str,
+    out: np.ndarray | None = None,
+    work: LayerWork | None = None,
+    S: np.ndarray | None = None,
+) -> np.ndarray:
+    """``Y + h sigma(Y K^T + b)``: one forward Euler step, ``(B, w) -> (B, w)``.
+
+    ``out`` receives the result (a new array when ``None``; it may not alias ``Y``); ``S``
+    receives the activation (default: ``work.S`` or a temporary) for callers that keep it."""
+    if S is None:
+        S = None if work is None else work.S
+    S = hidden_activation(Y, K, b, name, S, work)
+    out = np.multiply(S, h, out=out)
+    out += Y
+    return out
 
 
 def hidden_step_vjp(
@@ -57,18 +117,38 @@ def hidden_step_vjp(
     name: str,
     P_next: np.ndarray,
     S: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    *,
+    out: np.ndarray | None = None,
+    dK: np.ndarray | None = None,
+    accumulate: bool = False,
+    parameters: bool = True,
+    work: LayerWork | None = None,
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None, float]:
     """VJP of :func:`hidden_step` at ``Y`` with output cotangent ``P_next``.
 
     ``S`` (the layer's activation values from the forward sweep) may be passed to avoid
-    recomputing ``sigma``. Returns ``(P, dK, db, dh)`` as in the module docstring.
+    recomputing ``sigma``. Returns ``(P, dK, db, dh)`` as in the module docstring; ``P`` goes
+    into ``out`` (it may not alias ``P_next``), ``dK`` into ``dK`` (added to it when
+    ``accumulate``).  ``parameters=False`` (MGRIT's adjoint relaxation) computes ``P`` only and
+    returns ``(P, None, None, nan)``.
     """
     if S is None:
-        S = hidden_activation(Y, K, b, name)
-    G = (h * P_next) * derivative_from_value(name)(S)
-    P = P_next + G @ K
-    dK = G.T @ Y
-    return P, dK, _reduce_bias(G, b.size), float(np.vdot(P_next, S))
+        S = hidden_activation(Y, K, b, name, None if work is None else work.S, work)
+    G = None if work is None else work.G
+    G = derivative_from_value(name)(S, out=G)
+    G *= P_next
+    G *= h
+    P = np.matmul(G, K, out=out)
+    P += P_next
+    if not parameters:
+        return P, None, None, float("nan")
+    dh = float(np.vdot(P_next, S))
+    if accumulate:
+        tmp = np.matmul(G.T, Y, out=None if work is None else work.dK)
+        dK += tmp
+    else:
+        dK = np.matmul(G.T, Y, out=dK)
+    return P, dK, _bias_vjp(G, b.size, None if work is None else work.ones), dh
 
 
 def opening_forward(
@@ -76,7 +156,7 @@ def opening_forward(
 ) -> np.ndarray:
     """``Y_0 = sigma(X K_open^T + b_open)``; ``X`` zero-padded to ``width`` if no ``open_K``."""
     if open_K.shape[0] == 0:
-        Y0 = np.zeros((X.shape[0], width))
+        Y0 = np.zeros((X.shape[0], width), dtype=X.dtype)
         Y0[:, : X.shape[1]] = X
         return Y0
     sigma, _ = activation(name)
@@ -100,7 +180,7 @@ def logits(Y: np.ndarray, W: np.ndarray, mu: np.ndarray) -> np.ndarray:
 
 def classifier_loss(
     Y: np.ndarray, W: np.ndarray, mu: np.ndarray, y: np.ndarray
-) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[float, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Mean softmax cross-entropy of ``z = Y W^T + mu`` and its VJP.
 
     ``loss = mean_i (logsumexp(z_i) - z_{i, y_i})`` computed with the max shift.

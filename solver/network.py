@@ -19,11 +19,11 @@ from typing import Protocol
 import numpy as np
 
 from solver import layers
-from solver.activations import activation_inplace, derivative_from_value
 from solver.config import NetworkConfig
 from solver.errors import DataError
 from solver.params import Params
 from solver.regularization import regularization
+from solver.workspace import Workspace
 
 __all__ = [
     "Evaluation",
@@ -67,21 +67,44 @@ def _check_inputs(config: NetworkConfig, X: np.ndarray, y: np.ndarray | None = N
         raise DataError(f"labels must have shape ({X.shape[0]},); got {y.shape}.")
 
 
+def _prepare(config: NetworkConfig, params: Params, X: np.ndarray) -> tuple[Params, np.ndarray]:
+    """Parameters and inputs in the config's dtype (no copy when they already are)."""
+    dt = config.np_dtype
+    return params.astype(dt), np.asarray(X, dtype=dt)
+
+
+def _propagate(
+    config: NetworkConfig, params: Params, Y: np.ndarray, h: float, ws: Workspace, role: str
+) -> np.ndarray:
+    """``Y_N`` from ``Y_0 = Y`` without storing states: two state buffers and one
+    :class:`~solver.layers.LayerWork` of the workspace under ``role``; ``Y`` is not changed."""
+    shape, dt = Y.shape, Y.dtype
+    work = ws.layer_work(role, shape, dt)
+    buffers = (ws.array(role + ".Y0", shape, dt), ws.array(role + ".Y1", shape, dt))
+    for n in range(params.n_layers):
+        out = buffers[n % 2]
+        layers.hidden_step(Y, params.K[n], params.b[n], h, config.activation, out=out, work=work)
+        Y = out
+    return Y
+
+
 def forward(
     config: NetworkConfig, params: Params, X: np.ndarray, time_scale: float = 1.0
 ) -> np.ndarray:
-    """All layer states ``Y_0..Y_N`` as one array of shape ``(N+1, B, w)``."""
-    X = np.asarray(X, dtype=np.float64)
+    """All layer states ``Y_0..Y_N`` as one new array of shape ``(N+1, B, w)``."""
+    params, X = _prepare(config, params, X)
     _check_inputs(config, X)
     h = time_scale * config.h
-    states = np.empty((params.n_layers + 1, X.shape[0], config.width))
+    states = np.empty((params.n_layers + 1, X.shape[0], config.width), dtype=X.dtype)
     states[0] = layers.opening_forward(
         X, params.open_K, params.open_b, config.width, config.activation
     )
+    work = layers.LayerWork(states.shape[1:], X.dtype)
     for n in range(params.n_layers):
-        states[n + 1] = layers.hidden_step(
-            states[n], params.K[n], params.b[n], h, config.activation
-        )
+        layers.hidden_step(
+            states[n], params.K[n], params.b[n], h, config.activation, out=states[n + 1],
+            work=work,
+        )  # fmt: skip
     return states
 
 
@@ -93,60 +116,53 @@ def evaluate(
     *,
     gradient: bool = True,
     time_scale: float = 1.0,
+    workspace: Workspace | None = None,
 ) -> Evaluation:
-    """Objective (and gradient by the reverse sweep) of the exact serial network."""
-    X = np.asarray(X, dtype=np.float64)
+    """Objective (and gradient by the reverse sweep) of the exact serial network.
+
+    Arithmetic in ``config.dtype``; ``workspace`` (kept by :class:`SerialPropagation`) holds
+    the states, activations and adjoint buffers across calls of the same shapes (a fresh one
+    per call when ``None``).  The objective-only path (line searches) stores no states: two
+    state buffers, fused in-place steps.  The reverse sweep is :func:`layers.hidden_step_vjp`.
+    """
+    params, X = _prepare(config, params, X)
     _check_inputs(config, X, y)
-    N = params.n_layers
+    ws = Workspace() if workspace is None else workspace
+    N, B, w, dt = params.n_layers, X.shape[0], config.width, X.dtype
     h = time_scale * config.h
     act = config.activation
-    Y = layers.opening_forward(X, params.open_K, params.open_b, config.width, act)
+    Y = layers.opening_forward(X, params.open_K, params.open_b, w, act)
     reg, reg_grad = regularization(config, params, gradient=gradient)
-    gt_or_dd = bool(config.gamma_tik or config.gamma_ddt)  # else grad.K is still zero
     if not gradient:
-        for n in range(N):
-            Y = layers.hidden_step(Y, params.K[n], params.b[n], h, act)
+        Y = _propagate(config, params, Y, h, ws, "value")
         loss = layers.classifier_value(Y, params.W, params.mu, y)
         return Evaluation(loss + reg, loss, None, {"layer_steps": N})
 
     # forward sweep, in place: S_n = sigma(Y_n K_n^T + b_n) kept for the reverse sweep
-    sigma_ = activation_inplace(act)
-    states = np.empty((N + 1, *Y.shape))
-    acts = np.empty((N, *Y.shape))
+    states = ws.array("states", (N + 1, B, w), dt)
+    acts = ws.array("activations", (N, B, w), dt)
+    work = ws.layer_work("gradient", (B, w), dt)
     states[0] = Y
     for n in range(N):
-        S = acts[n]
-        np.matmul(states[n], params.K[n].T, out=S)
-        S += params.b[n]
-        sigma_(S)
-        np.multiply(S, h, out=states[n + 1])
-        states[n + 1] += states[n]
+        layers.hidden_step(
+            states[n], params.K[n], params.b[n], h, act, out=states[n + 1], work=work, S=acts[n]
+        )
     loss, P, dW, dmu, z = layers.classifier_loss(states[N], params.W, params.mu, y)
     grad = reg_grad
     grad.W += dW
     grad.mu += dmu
-    # reverse sweep with two work arrays: G = h P_{n+1} * sigma'(.), P_n = P_{n+1} + G K_n
-    prime = derivative_from_value(act)
-    G = np.empty_like(P)
-    P_next = np.empty_like(P)
-    ones = np.ones(P.shape[0])
-    scalar_bias = params.b.shape[1] == 1
+    # reverse sweep, two adjoint buffers: P_n = VJP of layer n at Y_n with cotangent P_{n+1}
+    gt_or_dd = bool(config.gamma_tik or config.gamma_ddt)  # else grad.K is still zero
+    P_next = ws.array("adjoint", (B, w), dt)
     d_lambda = 0.0
     for n in range(N - 1, -1, -1):
         P, P_next = P_next, P
-        S = acts[n]
-        d_lambda += float(np.vdot(P_next, S))
-        prime(S, out=G)
-        G *= P_next
-        G *= h
-        if gt_or_dd:
-            grad.K[n] += G.T @ states[n]
-        else:
-            np.matmul(G.T, states[n], out=grad.K[n])
-        bias_grad = ones @ G
-        grad.b[n] += bias_grad.sum() if scalar_bias else bias_grad
-        np.matmul(G, params.K[n], out=P)
-        P += P_next
+        _, _, db, dh = layers.hidden_step_vjp(
+            states[n], params.K[n], params.b[n], h, act, P_next, acts[n],
+            out=P, dK=grad.K[n], accumulate=gt_or_dd, work=work,
+        )  # fmt: skip
+        grad.b[n] += db
+        d_lambda += dh
     d_lambda *= config.h
     dK0, db0 = layers.opening_vjp(X, params.open_K, params.open_b, states[0], P, act)
     grad.open_K += dK0
@@ -169,15 +185,19 @@ def objective(config: NetworkConfig, params: Params, X: np.ndarray, y: np.ndarra
 
 
 def scores(
-    config: NetworkConfig, params: Params, X: np.ndarray, time_scale: float = 1.0
+    config: NetworkConfig,
+    params: Params,
+    X: np.ndarray,
+    time_scale: float = 1.0,
+    workspace: Workspace | None = None,
 ) -> np.ndarray:
     """Class scores ``z = Y_N W^T + mu`` of shape ``(B, C)`` (no stored intermediate states)."""
-    X = np.asarray(X, dtype=np.float64)
+    params, X = _prepare(config, params, X)
     _check_inputs(config, X)
     h = time_scale * config.h
+    ws = Workspace() if workspace is None else workspace
     Y = layers.opening_forward(X, params.open_K, params.open_b, config.width, config.activation)
-    for n in range(params.n_layers):
-        Y = layers.hidden_step(Y, params.K[n], params.b[n], h, config.activation)
+    Y = _propagate(config, params, Y, h, ws, "scores")
     return layers.logits(Y, params.W, params.mu)
 
 
@@ -217,9 +237,14 @@ class Propagation(Protocol):
 
 
 class SerialPropagation:
-    """Exact serial propagation (one process); ``modelled_time`` is the measured wall time."""
+    """Exact serial propagation (one process); ``modelled_time`` is the measured wall time.
+
+    Keeps one :class:`~solver.workspace.Workspace` for all its evaluations."""
 
     name = "serial"
+
+    def __init__(self) -> None:
+        self.workspace = Workspace()
 
     def evaluate(
         self,
@@ -232,14 +257,17 @@ class SerialPropagation:
         time_scale: float = 1.0,
     ) -> Evaluation:
         t0 = time.perf_counter()
-        ev = evaluate(config, params, X, y, gradient=gradient, time_scale=time_scale)
+        ev = evaluate(
+            config, params, X, y, gradient=gradient, time_scale=time_scale,
+            workspace=self.workspace,
+        )  # fmt: skip
         ev.info["modelled_time"] = time.perf_counter() - t0
         return ev
 
     def scores(
         self, config: NetworkConfig, params: Params, X: np.ndarray, time_scale: float = 1.0
     ) -> np.ndarray:
-        return scores(config, params, X, time_scale=time_scale)
+        return scores(config, params, X, time_scale=time_scale, workspace=self.workspace)
 
     def begin_step(self) -> None:
         """Nothing to warm-start in exact propagation."""

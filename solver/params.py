@@ -68,12 +68,14 @@ class Params:
     # ---- construction -------------------------------------------------------------------
     @classmethod
     def zeros(cls, config: NetworkConfig) -> Params:
-        return cls(**{k: np.zeros(s) for k, s in param_shapes(config).items()})
+        dt = config.np_dtype
+        return cls(**{k: np.zeros(s, dt) for k, s in param_shapes(config).items()})
 
     @classmethod
     def from_flat(cls, config: NetworkConfig, vector: np.ndarray) -> Params:
-        """Views into ``vector`` (no copy) in the design-vector order of the module docstring."""
-        vector = np.asarray(vector, dtype=np.float64)
+        """Views into ``vector`` (no copy when it has the config's dtype, else a cast copy) in
+        the design-vector order of the module docstring."""
+        vector = np.asarray(vector, dtype=config.np_dtype)
         shapes = param_shapes(config)
         size = sum(int(np.prod(s)) for s in shapes.values())
         if vector.shape != (size,):
@@ -120,6 +122,18 @@ class Params:
 
     def copy(self) -> Params:
         return Params(**{k: getattr(self, k).copy() for k in FIELDS})
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.K.dtype
+
+    def astype(self, dtype: np.dtype | str) -> Params:
+        """These parameters in ``dtype`` (``self`` when they already are)."""
+        if self.K.dtype == np.dtype(dtype) and all(
+            getattr(self, k).dtype == np.dtype(dtype) for k in FIELDS
+        ):
+            return self
+        return Params(**{k: getattr(self, k).astype(dtype) for k in FIELDS})
 
     def map_layers(self, M: np.ndarray) -> Params:
         """New parameters whose hidden layers are ``M`` times these: ``K'_i = sum_j M_ij K_j``,

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from solver.config import NetworkConfig
 from solver.errors import ConfigError
-from solver.mgrit import MGRIT, MGRITPropagation, ParallelConfig
+from solver.mgrit import MGRIT, MGRITPropagation, ParallelConfig, reference_mgrit
 from solver.mgrit.resnet import ForwardResNet
 from solver.network import evaluate, forward
 from solver.parallel import run_ranks
@@ -60,7 +60,9 @@ def test_one_level_equals_serial_to_round_off(n_ranks):
     config = _network()
     params, X, y = _problem(config)
     ref = evaluate(config, params, X, y, gradient=True)
-    ev = _evaluate(config, ParallelConfig(max_levels=1), params, X, y, n_ranks)[0][0]
+    ev = _evaluate(
+        config, ParallelConfig(mgrit=reference_mgrit(max_levels=1)), params, X, y, n_ranks
+    )[0][0]
     assert ev.objective == pytest.approx(ref.objective, rel=1e-14)
     assert _rel(ev.gradient.to_flat(), ref.gradient.to_flat()) < 1e-14
     assert ev.info["d_time_scale"] == pytest.approx(ref.info["d_time_scale"], rel=1e-13)
@@ -76,7 +78,9 @@ def test_converged_mgrit_equals_serial(n_layers, bias, activation, cf_fine):
     params, X, y = _problem(config, seed=n_layers)
     ref = evaluate(config, params, X, y, gradient=True)
     parallel = ParallelConfig(
-        tolerance=1e-12, min_coarse_size=2, coarsening_factor_fine=cf_fine, max_iterations=100
+        mgrit=reference_mgrit(
+            abs_tol=1e-12, min_coarse_size=2, coarsening_factor_fine=cf_fine, max_iterations=100
+        )
     )
     ev = _evaluate(config, parallel, params, X, y)[0][0]
     assert ev.info["primal_residual"] <= 1e-12 and ev.info["adjoint_residual"] <= 1e-12
@@ -91,7 +95,7 @@ def test_converged_forward_states_equal_serial():
     params, X, _ = _problem(config)
     Y = forward(config, params, X)
     problem = ForwardResNet(params, config.h, config.activation, lambda: Y[0].copy())
-    settings = ParallelConfig(tolerance=1e-12, min_coarse_size=2).mgrit()
+    settings = ParallelConfig(mgrit=reference_mgrit(abs_tol=1e-12, min_coarse_size=2)).mgrit
     result = MGRIT(problem, 40, settings).solve()
     states = np.stack([result.states[n] for n in range(41)])
     assert _rel(states, Y) < 1e-9
@@ -100,7 +104,9 @@ def test_converged_forward_states_equal_serial():
 def test_ranks_give_identical_objective_gradient_and_residuals():
     config = _network(24)
     params, X, y = _problem(config)
-    parallel = ParallelConfig(one_shot=True, min_coarse_size=2, warmup_steps=1, cost="unit")
+    parallel = ParallelConfig(
+        mgrit=reference_mgrit(min_coarse_size=2), one_shot=True, warmup_steps=1, cost="unit"
+    )
     runs = {p: _evaluate(config, parallel, params, X, y, p, steps=3) for p in (1, 2, 3, 4)}
     for p in (2, 3, 4):
         for rank_results in runs[p]:
@@ -118,7 +124,11 @@ def test_one_shot_is_inexact_but_warm_starts_converge():
     params, X, y = _problem(config, scale=1.0)
     ref = evaluate(config, params, X, y, gradient=True)
     parallel = ParallelConfig(
-        one_shot=True, min_coarse_size=2, warmup_steps=0, fwd_iterations=1, bwd_iterations=1
+        mgrit=reference_mgrit(min_coarse_size=2),
+        one_shot=True,
+        warmup_steps=0,
+        fwd_iterations=1,
+        bwd_iterations=1,
     )
     evs = _evaluate(config, parallel, params, X, y, steps=6)[0]
     errors = [_rel(ev.gradient.to_flat(), ref.gradient.to_flat()) for ev in evs]
@@ -132,7 +142,9 @@ def test_one_shot_is_inexact_but_warm_starts_converge():
 def test_warm_up_steps_use_more_iterations():
     config = _network(16)
     params, X, y = _problem(config)
-    parallel = ParallelConfig(one_shot=True, min_coarse_size=2, warmup_steps=2, max_levels=2)
+    parallel = ParallelConfig(
+        mgrit=reference_mgrit(min_coarse_size=2, max_levels=2), one_shot=True, warmup_steps=2
+    )
     evs = _evaluate(config, parallel, params, X, y, steps=3)[0]
     assert [ev.info["primal_iterations"] for ev in evs] == [10, 10, 2]
     assert [ev.info["adjoint_iterations"] for ev in evs] == [10, 10, 2]
@@ -142,7 +154,9 @@ def test_objective_only_and_scores():
     config = _network(24)
     params, X, y = _problem(config)
     ref = evaluate(config, params, X, y, gradient=True)
-    prop = MGRITPropagation(config, ParallelConfig(tolerance=1e-12, min_coarse_size=2))
+    prop = MGRITPropagation(
+        config, ParallelConfig(mgrit=reference_mgrit(abs_tol=1e-12, min_coarse_size=2))
+    )
     value = prop.evaluate(config, params, X, y, gradient=False)
     assert value.gradient is None
     assert value.objective == pytest.approx(ref.objective, rel=1e-10)
@@ -159,11 +173,11 @@ def test_depth_mismatch_is_an_error():
 
 def test_parallel_config_validation():
     with pytest.raises(ConfigError, match="`coarsening_factor` must be an integer >= 2"):
-        ParallelConfig(coarsening_factor=1)
+        ParallelConfig(mgrit=reference_mgrit(coarsening_factor=1))
     with pytest.raises(ConfigError, match="`fwd_iterations` must be an integer >= 1; got 0"):
         ParallelConfig(fwd_iterations=0)
-    with pytest.raises(ConfigError, match="`tolerance` must be a finite number > 0"):
-        ParallelConfig(tolerance=0.0)
+    with pytest.raises(ConfigError, match="need `mgrit.abs_tol` or `mgrit.rel_tol` > 0"):
+        ParallelConfig(mgrit=reference_mgrit(abs_tol=0.0))
     settings = ParallelConfig(one_shot=True, fwd_iterations=1, bwd_iterations=3)
     assert settings.solve_config("forward", 5).max_iterations == 1
     assert settings.solve_config("adjoint", 5).max_iterations == 3
@@ -201,7 +215,9 @@ def test_training_with_one_level_mgrit_matches_serial_training():
         "stop": StopConfig(max_iterations=4),
     }
     serial = train(config, data, **kwargs)
-    layered = train(config, data, parallel=ParallelConfig(max_levels=1), **kwargs)
+    layered = train(
+        config, data, parallel=ParallelConfig(mgrit=reference_mgrit(max_levels=1)), **kwargs
+    )
     for a, b in zip(serial.history, layered.history, strict=True):
         assert a["objective"] == pytest.approx(b["objective"], rel=1e-12)
         assert a["grad_norm"] == pytest.approx(b["grad_norm"], rel=1e-10)
@@ -213,7 +229,9 @@ def test_modelled_speedup_grows_with_ranks():
 
     config = _network(64)
     params, X, y = _problem(config)
-    parallel = ParallelConfig(one_shot=True, warmup_steps=0, min_coarse_size=2)
+    parallel = ParallelConfig(
+        mgrit=reference_mgrit(min_coarse_size=2), one_shot=True, warmup_steps=0
+    )
     models = [modelled_evaluation(config, params, X, y, parallel, p) for p in (1, 4, 16)]
     assert all(m["serial_time"] == 128.0 for m in models)
     speedups = [m["speedup"] for m in models]
@@ -229,7 +247,9 @@ def test_any_layout_gives_rank_independent_gradients(n_layers, cf_fine, data):
     config = _network(n_layers)
     params, X, y = _problem(config, seed=n_layers)
     parallel = ParallelConfig(
-        one_shot=True, warmup_steps=0, min_coarse_size=1, coarsening_factor_fine=cf_fine
+        mgrit=reference_mgrit(min_coarse_size=1, coarsening_factor_fine=cf_fine),
+        one_shot=True,
+        warmup_steps=0,
     )
     n_ranks = data.draw(st.integers(2, min(5, -(-n_layers // cf_fine))))
     ref = _evaluate(config, parallel, params, X, y, 1, steps=2)[0][-1]
@@ -246,8 +266,8 @@ def test_one_shot_gradient_costs_no_extra_sweep():
     config = _network(64)
     params, X, y = _problem(config)
     parallel = ParallelConfig(
-        one_shot=True, warmup_steps=0, fwd_iterations=1, bwd_iterations=1, max_levels=2,
-        coarsening_factor=4, min_coarse_size=2,
+        mgrit=reference_mgrit(max_levels=2, coarsening_factor=4, min_coarse_size=2),
+        one_shot=True, warmup_steps=0, fwd_iterations=1, bwd_iterations=1,
     )  # fmt: skip
     ev = _evaluate(config, parallel, params, X, y, steps=2)[0][-1]
     assert ev.info["layer_steps"] == 2 * 159
@@ -265,7 +285,10 @@ def test_stored_activations_change_no_bit(n_ranks):
     runs = []
     for store in (True, False):
         parallel = ParallelConfig(
-            one_shot=True, warmup_steps=1, min_coarse_size=2, store_activations=store
+            mgrit=reference_mgrit(min_coarse_size=2),
+            one_shot=True,
+            warmup_steps=1,
+            store_activations=store,
         )
         runs.append(_evaluate(config, parallel, params, X, y, n_ranks, steps=3)[0])
     for a, b in zip(*runs, strict=True):
@@ -313,7 +336,9 @@ def test_fused_gradient_equals_a_separate_vjp_sweep(monkeypatch):
 
 
 def test_fine_factor_per_rank():
-    parallel = ParallelConfig(coarsening_factor_fine="ranks", one_shot=True, min_coarse_size=2)
+    parallel = ParallelConfig(
+        mgrit=reference_mgrit(coarsening_factor_fine="ranks", min_coarse_size=2), one_shot=True
+    )
     assert parallel.for_ranks(64, 4).fine_factor == 16
     assert parallel.for_ranks(64, 64).fine_factor == 2
     with pytest.raises(ConfigError, match="call `for_ranks"):
@@ -325,7 +350,9 @@ def test_fine_factor_per_rank():
     assert _rel(one.gradient.to_flat(), ref.gradient.to_flat()) < 1e-14
     three = _evaluate(config, parallel, params, X, y, 3)  # cf 8: the same as an explicit 8
     explicit = _evaluate(
-        config, ParallelConfig(coarsening_factor_fine=8, one_shot=True, min_coarse_size=2),
+        config,
+        ParallelConfig(mgrit=reference_mgrit(coarsening_factor_fine=8, min_coarse_size=2),
+                       one_shot=True),
         params, X, y, 1,
     )[0][0]  # fmt: skip
     for res in three:
@@ -336,7 +363,10 @@ def test_warm_up_ends_without_begin_step():
     config = _network(16)
     params, X, y = _problem(config)
     prop = MGRITPropagation(
-        config, ParallelConfig(one_shot=True, min_coarse_size=2, warmup_steps=2, max_levels=2)
+        config,
+        ParallelConfig(
+            mgrit=reference_mgrit(min_coarse_size=2, max_levels=2), one_shot=True, warmup_steps=2
+        ),
     )
     its = [prop.evaluate(config, params, X, y, gradient=True).info["primal_iterations"]
            for _ in range(4)]  # fmt: skip
@@ -352,9 +382,12 @@ def test_one_fine_interval_per_rank_models_faster_than_cf2_everywhere():
     config = _network(256)
     params, X, y = _problem(config)
     common = {"one_shot": True, "warmup_steps": 0, "min_coarse_size": 2, "latency": 0.1}
-    cf2 = modelled_evaluation(config, params, X, y, ParallelConfig(**common), 16, steps=2)
+    cf2 = modelled_evaluation(
+        config, params, X, y, ParallelConfig.from_options(common), 16, steps=2
+    )
     per_rank = modelled_evaluation(
-        config, params, X, y, ParallelConfig(coarsening_factor_fine="ranks", **common), 16,
+        config, params, X, y,
+        ParallelConfig.from_options(common, coarsening_factor_fine="ranks"), 16,
         steps=2,
     )  # fmt: skip
     assert per_rank["speedup"] > 2.0 * cf2["speedup"]

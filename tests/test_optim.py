@@ -149,7 +149,7 @@ def test_bad_curvature_pair_is_skipped_and_good_pair_kept():
 
 
 def test_keep_policy_stores_bad_pair_and_falls_back_to_steepest_descent():
-    """Reference behaviour: no curvature test; a non-descent direction resets to -g."""
+    """bad_curvature="keep" with the default non_descent="reset": the safeguard resets to -g."""
     opt = LBFGS(OptimizerConfig(bad_curvature="keep", learning_rate=1e-3))
 
     def value(z):
@@ -161,7 +161,70 @@ def test_keep_policy_stores_bad_pair_and_falls_back_to_steepest_descent():
     x1, g1 = x0 + [1.0, 0.0], g0 - [1.0, 0.0]
     info = opt.step(x1, 4.0, g1, value)
     assert opt.n_bad_curvature == 1 and opt.n_resets == 1 and opt.pairs == []
+    assert opt.n_non_descent == 1
     np.testing.assert_allclose(info.x_new, x1 - info.step_size * g1)
+
+
+@pytest.mark.parametrize("ls_fail", ["take_last", "reject"])
+def test_non_descent_keep_searches_along_the_ascent_direction_and_fails(ls_fail):
+    """Reference behaviour: the two-loop direction is used as it is; Armijo fails at every trial."""
+    cfg = OptimizerConfig(
+        bad_curvature="keep", non_descent="keep", ls_max_tries=20, ls_fail=ls_fail
+    )
+    opt = LBFGS(cfg)
+    calls = []
+
+    def value(z):
+        calls.append(z.copy())
+        return float(z @ z)
+
+    x0, g0 = np.array([1.0, 0.0]), np.array([2.0, 0.0])
+    opt.step(x0, 1.0, g0, value)
+    x1, g1 = x0 + [1.0, 0.0], g0 - [1.0, 0.0]
+    calls.clear()
+    info = opt.step(x1, 4.0, g1, value)
+    d = two_loop_direction(g1, [(x1 - x0, g1 - g0, -1.0)])
+    assert float(g1 @ d) > 0  # s.y = -1 kept: ascent direction
+    assert opt.n_non_descent == 1 and opt.n_resets == 0
+    assert len(opt.pairs) == (1 if ls_fail == "take_last" else 0)  # "reject" forgets
+    assert not info.accepted and opt.n_failed_steps == 1
+    assert info.n_value_evals == 20 and info.ls_tries == 19
+    assert info.step_size == pytest.approx(0.5**19)
+    # every trial lies on the kept direction, none on -g
+    for k, z in enumerate(calls):
+        np.testing.assert_allclose(z, x1 + 0.5**k * d, rtol=1e-15)
+    expected = x1 + 0.5**19 * d if ls_fail == "take_last" else x1
+    np.testing.assert_allclose(info.x_new, expected, rtol=1e-15)
+    assert opt.counters() == {
+        "steps": 2, "failed_steps": 1, "bad_curvature": 1, "non_descent": 1, "resets": 0
+    }  # fmt: skip
+
+
+def test_non_descent_reset_is_the_default_and_unchanged():
+    assert OptimizerConfig().non_descent == "reset"
+    opt = LBFGS(OptimizerConfig(bad_curvature="keep"))
+    value = lambda z: float(z @ z)  # noqa: E731
+    x0, g0 = np.array([1.0, 0.0]), np.array([2.0, 0.0])
+    opt.step(x0, 1.0, g0, value)
+    info = opt.step(x0 + [1.0, 0.0], 4.0, g0 - [1.0, 0.0], value)
+    assert info.accepted and opt.n_failed_steps == 0  # -g is a descent direction
+
+
+def test_reference_preset_fields_and_overrides():
+    from solver.optim.config import REFERENCE_OPTIMIZER
+
+    ref = OptimizerConfig.reference()
+    assert (ref.name, ref.memory, ref.learning_rate, ref.ls_factor, ref.ls_max_tries) == (
+        "lbfgs", 20, 1.0, 0.5, 20
+    )  # fmt: skip
+    assert (ref.non_descent, ref.bad_curvature, ref.ls_fail, ref.armijo_c1) == (
+        "keep", "keep", "take_last", 1e-4
+    )  # fmt: skip
+    assert ref.uses_line_search
+    assert OptimizerConfig.reference(memory=10).memory == 10
+    assert REFERENCE_OPTIMIZER["memory"] == 20  # the preset is not changed by overrides
+    with pytest.raises(ConfigError, match="non_descent"):
+        OptimizerConfig.reference(non_descent="restart")
 
 
 @pytest.mark.parametrize("start", [(-1.2, 1.0), (2.0, -1.0)])

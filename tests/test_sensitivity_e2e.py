@@ -11,7 +11,7 @@ import pandas as pd
 from test_sensitivity_common import write_study
 
 from sensitivity.cli import main
-from sensitivity.objective import CURVE_COLUMNS
+from sensitivity.records import CURVE_COLUMNS
 from sensitivity.results import TRIAL_COLUMNS, export, load
 
 
@@ -119,9 +119,10 @@ def test_tpe_design_fills_slots_without_duplicates(tmp_path: Path) -> None:
 
 def test_worker_needs_an_existing_study(tmp_path: Path, capsys) -> None:
     study = write_study(tmp_path, name="nostudy")
-    assert main(["worker", str(study), "--quiet"]) == 1
+    assert main(["worker", str(study), "--quiet"]) == 2
     err = capsys.readouterr().err
     assert "no study 'nostudy'" in err and "sensitivity run" in err
+    assert not (tmp_path / "results").exists()  # nothing left behind (was an empty journal)
 
 
 def test_any_optuna_storage_url(tmp_path: Path) -> None:

@@ -51,7 +51,10 @@ def _curves() -> pd.DataFrame:
 def test_time_to_target_with_censoring() -> None:
     tt = metrics.time_to_target(_curves(), 0.8).set_index("trial")
     assert tt.loc[0, "reached"] and not tt.loc[0, "censored"] and tt.loc[0, "time"] == 2.0
-    assert not tt.loc[1, "reached"] and tt.loc[1, "censored"] and tt.loc[1, "time"] == 3.0
+    # never reached: censored at the horizon (no budget: never), not at the run's last time
+    assert not tt.loc[1, "reached"] and tt.loc[1, "censored"] and tt.loc[1, "time"] == np.inf
+    tb = metrics.time_to_target(_curves(), 0.8, budget=1.5).set_index("trial")
+    assert not tb.loc[0, "reached"] and tb.loc[0, "time"] == 1.5  # hit at 2.0 > budget
     tm = metrics.time_to_target(_curves(), 0.8, clock="modelled").set_index("trial")
     assert tm.loc[0, "time"] == 1.0
 

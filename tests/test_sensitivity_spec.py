@@ -42,7 +42,7 @@ def test_bad_study_cli_one_line_no_write(tmp_path: Path) -> None:
     text = (Path(__file__).parent / "bad_studies" / "width_below_classes.toml").read_text()
     bad.write_text(text + f'\n[run]\nresults_dir = "{(tmp_path / "res").as_posix()}"\n')
     proc = cli("run", str(bad))
-    assert proc.returncode == 1
+    assert proc.returncode == 2  # bad input
     assert "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
     assert "width" in proc.stderr
@@ -51,7 +51,7 @@ def test_bad_study_cli_one_line_no_write(tmp_path: Path) -> None:
 
 def test_missing_file_and_usage_errors(tmp_path: Path) -> None:
     proc = cli("status", str(tmp_path / "nope.toml"))
-    assert proc.returncode == 1 and "cannot read the study file" in proc.stderr
+    assert proc.returncode == 2 and "cannot read the study file" in proc.stderr
     assert cli("frobnicate").returncode == 2
 
 
@@ -134,7 +134,7 @@ def test_tpe_slots_cycle_strategies_then_seeds() -> None:
         "strategies": {"random": {}, "nested": {}},
         "space": {"lr": {"target": "optimizer.learning_rate", "low": 1e-3, "high": 1.0}},
         "design": {"kind": "tpe", "points": 6, "seeds": 3},
-        "metric": {"name": "time_to_target", "target": 0.8, "clock": "modelled"},
+        "metric": {"name": "time_to_target", "target": 0.8, "clock": "modelled", "budget": 60},
     }
     spec = parse_spec(doc)
     assert design_total(spec) == 6

@@ -126,7 +126,9 @@ def test_box_lsgd_training_beats_the_saddle(peaks):
     # the first row already has the solved classifier: loss well below ln 5
     assert result.history[0]["loss"] < np.log(5) - 0.2
     assert result.n_params == config.n_params - 5 * 7
-    assert result.extras == {"init": "box", "lsgd": True}
+    assert result.extras == {
+        "init": "box", "lsgd": True, "optimizer": {"steps": 5, "failed_steps": 0}
+    }  # fmt: skip
 
 
 def test_regression_gradient_matches_finite_differences():

@@ -10,7 +10,7 @@ import pytest
 from solver.config import NetworkConfig
 from solver.data import load_dataset
 from solver.errors import ConfigError
-from solver.mgrit import ParallelConfig
+from solver.mgrit import ParallelConfig, reference_mgrit
 from solver.optim import OptimizerConfig
 from solver.params import Params
 from solver.strategies import make_strategy
@@ -55,7 +55,7 @@ class _Comm:
 
 
 def test_mgrit_schedule_check_names_level_and_suggests_a_schedule():
-    parallel = ParallelConfig(coarsening_factor_fine=4)
+    parallel = ParallelConfig(mgrit=reference_mgrit(coarsening_factor_fine=4))
     check_parallel_schedule((16, 32, 64), parallel, _Comm(4))
     check_parallel_schedule((2, 4), parallel, None)  # one rank: everything fits
     with pytest.raises(

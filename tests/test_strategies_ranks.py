@@ -7,13 +7,13 @@ import pytest
 
 from solver.config import NetworkConfig
 from solver.data import load_dataset
-from solver.mgrit import ParallelConfig
+from solver.mgrit import ParallelConfig, reference_mgrit
 from solver.parallel.threads import run_ranks
 from solver.params import Params
 from solver.train import StopConfig, train
 
 CONFIG = NetworkConfig(n_features=2, n_classes=5, width=5, n_layers=16, t_final=5.0)
-PARALLEL = ParallelConfig(min_coarse_size=2, tolerance=1e-13)
+PARALLEL = ParallelConfig(mgrit=reference_mgrit(min_coarse_size=2, abs_tol=1e-13))
 CASES = {
     "nested": ({"name": "nested", "layers": (8, 16), "level_iterations": 2}, 8),
     "spline": (

@@ -5,7 +5,7 @@ from solver.mgrit.config import CycleType, MGRITConfig, TemporalNorm
 from solver.mgrit.engine import MGRIT
 from solver.mgrit.grid import LevelGrid
 from solver.mgrit.model import modelled_evaluation
-from solver.mgrit.parallel_config import ParallelConfig
+from solver.mgrit.parallel_config import REFERENCE_MGRIT, ParallelConfig, reference_mgrit
 from solver.mgrit.problem import Propagator
 from solver.mgrit.propagation import MGRITPropagation
 from solver.mgrit.result import MGRITCost, MGRITResult
@@ -20,6 +20,8 @@ __all__ = [
     "MGRITResult",
     "ParallelConfig",
     "Propagator",
+    "REFERENCE_MGRIT",
     "TemporalNorm",
     "modelled_evaluation",
+    "reference_mgrit",
 ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from solver.errors import ConfigError
@@ -25,7 +25,9 @@ class MGRITConfig:
 
     Levels: level 0 is the fine grid of layer states ``0..N``; level ``l+1`` keeps every
     ``m_l``-th point of level ``l`` (plus ``N``), with ``m_0 = coarsening_factor_fine`` (or
-    ``coarsening_factor`` when ``None``) and ``m_l = coarsening_factor`` for ``l >= 1``.  A
+    ``coarsening_factor`` when ``None``) and ``m_l = coarsening_factor`` for ``l >= 1``;
+    ``coarsening_factor_fine="ranks"`` stands for ``max(2, N // P)`` (one fine coarse interval
+    per rank, the reference code's usual choice) and is resolved by :meth:`for_ranks`.  A
     coarser level is added while fewer than ``max_levels`` exist and it would still have at
     least ``min_coarse_size`` intervals (and fewer than the level above).
 
@@ -43,7 +45,7 @@ class MGRITConfig:
 
     max_levels: int = 10
     coarsening_factor: int = 2
-    coarsening_factor_fine: int | None = None
+    coarsening_factor_fine: int | Literal["ranks"] | None = None
     min_coarse_size: int = 2
     cycle: CycleType = "V"
     nrelax: int = 1
@@ -58,9 +60,12 @@ class MGRITConfig:
     def __post_init__(self) -> None:
         _int_at_least("max_levels", self.max_levels, 1, "use 1 for serial propagation, e.g. 10.")
         _int_at_least("coarsening_factor", self.coarsening_factor, 2, "use e.g. 2 or 4.")
-        if self.coarsening_factor_fine is not None:
+        if self.coarsening_factor_fine not in (None, "ranks"):
             _int_at_least(
-                "coarsening_factor_fine", self.coarsening_factor_fine, 2, "use None or e.g. 4."
+                "coarsening_factor_fine",
+                self.coarsening_factor_fine,
+                2,
+                "use None, 'ranks' or e.g. 4.",
             )
         _int_at_least("min_coarse_size", self.min_coarse_size, 1, "use e.g. 2 or 10.")
         _int_at_least("nrelax", self.nrelax, 0, "use 0 (F) or 1 (FCF).")
@@ -89,7 +94,19 @@ class MGRITConfig:
     @property
     def fine_factor(self) -> int:
         """Coarsening factor of level 0."""
+        if self.coarsening_factor_fine == "ranks":
+            raise ConfigError(
+                "`coarsening_factor_fine='ranks'` depends on the depth and the number of ranks. "
+                "Fix: call `for_ranks(n_layers, n_ranks)` first."
+            )
         return self.coarsening_factor_fine or self.coarsening_factor
+
+    def for_ranks(self, n_layers: int, n_ranks: int) -> MGRITConfig:
+        """These settings with ``coarsening_factor_fine="ranks"`` resolved to
+        ``max(2, n_layers // n_ranks)`` (unchanged otherwise)."""
+        if self.coarsening_factor_fine != "ranks":
+            return self
+        return replace(self, coarsening_factor_fine=max(2, n_layers // max(n_ranks, 1)))
 
     def factor(self, level: int) -> int:
         """Coarsening factor from ``level`` to ``level + 1``."""

@@ -50,6 +50,12 @@ def always(_: int) -> bool:
     return True
 
 
+def _floating(a: np.ndarray) -> np.ndarray:
+    """``a`` as a float32 or float64 array (states keep their precision; others -> float64)."""
+    a = np.asarray(a)
+    return a if a.dtype in (np.float32, np.float64) else a.astype(np.float64)
+
+
 class LevelStates:
     """States, right-hand sides and flags of every level on rank ``rank`` of ``layout``.
 
@@ -76,6 +82,7 @@ class LevelStates:
         self.pre = [False] * n_levels
         self.keep_all = True
         self.shape: tuple[int, ...] = ()
+        self.dtype: np.dtype = np.dtype(np.float64)
 
     @property
     def n_levels(self) -> int:
@@ -95,16 +102,16 @@ class LevelStates:
         and the skipped states are deleted from ``initial``.
         """
         fine: States = {}
-        shape = None
+        sample = None
         for t in self.points[0]:
             if t > 0 and not self.grid.is_c(0, t):  # on one level: every t > 0
                 if initial is not None and t in initial:
-                    shape = np.shape(initial[t])
+                    sample = _floating(initial[t])
                     if consume:
                         del initial[t]  # never read: the first F-sweep recomputes it
                 continue
             if t == 0 or initial is None:
-                fine[t] = np.array(init_state(t), dtype=np.float64)
+                fine[t] = np.array(_floating(init_state(t)))
             else:
                 if t not in initial:
                     raise ConfigError(
@@ -113,14 +120,14 @@ class LevelStates:
                         "with the same layout."
                     )
                 # states are never modified in place, so no copy is needed
-                fine[t] = np.asarray(initial[t], dtype=np.float64)
+                fine[t] = _floating(initial[t])
                 if consume:
                     del initial[t]
         if fine:
-            shape = next(iter(fine.values())).shape
-        elif shape is None:  # one level, a rank without index 0, cold start
-            shape = np.shape(init_state(self.points[0][0]))
-        self.shape = tuple(shape)
+            sample = next(iter(fine.values()))
+        elif sample is None:  # one level, a rank without index 0, cold start
+            sample = _floating(init_state(self.points[0][0]))
+        self.shape, self.dtype = tuple(sample.shape), sample.dtype
         self.u = [fine] + [{} for _ in range(self.n_levels - 1)]
         self.g = [None] * self.n_levels
         self.fresh = [False] * self.n_levels
@@ -138,7 +145,7 @@ class LevelStates:
         if not pts or pts[0] == 0 or not needs(pts[0]):
             return None
         source = self.layout.owner(self.grid.pred(level, pts[0]))
-        return self.channel.recv(self.shape, source, tag)
+        return self.channel.recv(self.shape, source, tag, self.dtype)
 
     def send_last(self, level: int, states: States, tag: int, needs: Needs) -> None:
         """Send ``states[last]`` to the owner of the next ``level`` point if it ``needs`` it."""

@@ -17,7 +17,7 @@ Optional:
     input; ``MGRITResult.final_pass`` says whether it happened).  Must return bitwise what
     ``step`` returns; may record by-products (the ResNet keeps activations / the gradient).
 
-States are float64 numpy arrays of one fixed shape.
+States are float64 (or float32) numpy arrays of one fixed shape and dtype.
 """
 
 from __future__ import annotations

@@ -24,6 +24,8 @@ the gradient is inexact; otherwise each solve is iterated to ``tolerance``.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from solver import layers
@@ -40,8 +42,21 @@ from solver.parallel.comm import Communicator, SerialComm
 from solver.parallel.layout import LayerLayout, MirroredLayout
 from solver.params import Params
 from solver.regularization import regularization
+from solver.workspace import Workspace
 
-__all__ = ["MGRITPropagation"]
+__all__ = ["MGRITPropagation", "FLOAT32_REL_TOL"]
+
+FLOAT32_REL_TOL = 1e-5
+"""float32 networks: solves to tolerance also stop once the residual fell by this factor
+(an absolute 1e-10 is below float32 round-off of O(1) states and would run every solve to
+``max_iterations``)."""
+
+
+def _for_dtype(parallel: ParallelConfig, config: NetworkConfig) -> ParallelConfig:
+    """``parallel`` with ``mgrit.rel_tol`` at least :data:`FLOAT32_REL_TOL` for float32."""
+    if config.dtype != "float32" or parallel.mgrit.rel_tol >= FLOAT32_REL_TOL:
+        return parallel
+    return replace(parallel, mgrit=replace(parallel.mgrit, rel_tol=FLOAT32_REL_TOL))
 
 
 class MGRITPropagation:
@@ -68,7 +83,9 @@ class MGRITPropagation:
             )
         self.network = network_config
         self.comm = comm if comm is not None else SerialComm()
-        self.parallel = parallel_config.for_ranks(network_config.n_layers, self.comm.size)
+        self.parallel = _for_dtype(
+            parallel_config.for_ranks(network_config.n_layers, self.comm.size), network_config
+        )
         self.clock = VirtualClock(latency=self.parallel.latency, cost=self.parallel.cost)
         self.channel = Channel(self.comm, self.clock)
         n = network_config.n_layers
@@ -79,6 +96,7 @@ class MGRITPropagation:
         self._X: np.ndarray | None = None
         self._forward: dict[int, np.ndarray] | None = None
         self._adjoint: dict[int, np.ndarray] | None = None
+        self.workspace = Workspace()  # step temporaries, reused across solves
 
     # ------------------------------------------------------------------ protocol
     def begin_step(self) -> None:
@@ -101,7 +119,7 @@ class MGRITPropagation:
     ) -> Evaluation:
         """Objective ``J = loss + R`` (and ``dJ/dparams`` if ``gradient``), see module doc."""
         self._check(config)
-        X = np.asarray(X, dtype=np.float64)
+        params, X = params.astype(config.np_dtype), np.asarray(X, dtype=config.np_dtype)
         y = np.asarray(y)
         t0 = self.clock.time
         if gradient and not self._explicit_steps:
@@ -117,7 +135,7 @@ class MGRITPropagation:
             acts = None  # no final pass (converged by tolerance): the adjoint evaluates sigma
         owns_last = n in fwd.states
         loss = 0.0
-        scores = np.zeros((X.shape[0], config.n_classes))
+        scores = np.zeros((X.shape[0], config.n_classes), X.dtype)
         reg, reg_grad = regularization(config, params, gradient=gradient)
         if not gradient:
             if owns_last:
@@ -146,7 +164,9 @@ class MGRITPropagation:
         dh = np.zeros(n)
         if acts is not None:
             acts = {k: S for k, S in acts.items() if k in fwd.states}  # the adjoint's layers
-        adjoint = AdjointResNet(params, h, act, fwd.states, P_N, n, (grad.K, grad.b, dh), acts)
+        adjoint = AdjointResNet(
+            params, h, act, fwd.states, P_N, n, (grad.K, grad.b, dh), acts, self.workspace
+        )
         adj_engine = MGRIT(
             adjoint,
             n,
@@ -174,10 +194,13 @@ class MGRITPropagation:
                 continue
             k = n - a  # layer k maps Y_k to Y_{k+1}; its cotangent is P_{k+1} (adjoint a - 1)
             P_next = adj.states[a - 1] if a - 1 in adj.states else before
+            work = self.workspace.layer_work("gradient", P_next.shape, P_next.dtype)
+            unused = self.workspace.array("gradient.P", P_next.shape, P_next.dtype)
             with self.clock.step():
-                _, grad.K[k], grad.b[k], dh[k] = layers.hidden_step_vjp(
-                    fwd.states[k], params.K[k], params.b[k], h, act, P_next
-                )
+                _, _, grad.b[k], dh[k] = layers.hidden_step_vjp(
+                    fwd.states[k], params.K[k], params.b[k], h, act, P_next,
+                    out=unused, dK=grad.K[k], work=work,
+                )  # fmt: skip
         if n in adj.states:  # owner of layer 0: the opening layer's gradient
             with self.clock.step():
                 grad.open_K, grad.open_b = layers.opening_vjp(
@@ -221,9 +244,9 @@ class MGRITPropagation:
     ) -> np.ndarray:
         """Class scores ``(B, C)`` from a forward MGRIT solve to ``tolerance`` (cold start)."""
         self._check(config)
-        X = np.asarray(X, dtype=np.float64)
+        params, X = params.astype(config.np_dtype), np.asarray(X, dtype=config.np_dtype)
         fwd = self._solve_forward(config, params, X, time_scale * config.h, None, False)
-        z = np.zeros((X.shape[0], config.n_classes))
+        z = np.zeros((X.shape[0], config.n_classes), X.dtype)
         if config.n_layers in fwd.states:
             z = layers.logits(fwd.states[config.n_layers], params.W, params.mu)
         return self.channel.allreduce(z.ravel(), "sum").reshape(z.shape)
@@ -258,11 +281,9 @@ class MGRITPropagation:
                     X, params.open_K, params.open_b, config.width, config.activation
                 )
 
-        settings = (
-            self.parallel.mgrit() if step is None else self.parallel.solve_config("forward", step)
-        )
+        settings = self.parallel.solve_config("forward", step)
         engine = MGRIT(
-            ForwardResNet(params, h, config.activation, opening, acts),
+            ForwardResNet(params, h, config.activation, opening, acts, self.workspace),
             config.n_layers,
             settings,
             self.comm,

@@ -57,6 +57,7 @@ class Optimizer(abc.ABC):
     def __init__(self, config: OptimizerConfig) -> None:
         self.config = config
         self.n_steps = 0
+        self.n_failed_steps = 0
 
     @property
     def name(self) -> str:
@@ -79,11 +80,22 @@ class Optimizer(abc.ABC):
             return StepInfo(x.copy(), 0.0, 0, False, 0)
         info = self._step_impl(x, float(f), g, value)
         self.n_steps += 1
+        self.n_failed_steps += not info.accepted
         return info
 
+    def counters(self) -> dict[str, int]:
+        """Event counts since the last :meth:`reset`: ``steps``, ``failed_steps`` (line searches
+        without an Armijo point) and any optimiser-specific ``n_*`` counter (without ``n_``)."""
+        out = {"steps": self.n_steps, "failed_steps": self.n_failed_steps}
+        for key, val in vars(self).items():
+            if key.startswith("n_") and key not in ("n_steps", "n_failed_steps"):
+                out[key[2:]] = int(val)
+        return out
+
     def reset(self) -> None:
-        """Forget all history (momentum, moments, curvature pairs, step counter)."""
+        """Forget all history (momentum, moments, curvature pairs, step counters)."""
         self.n_steps = 0
+        self.n_failed_steps = 0
         self._reset_impl()
 
     @abc.abstractmethod

@@ -8,10 +8,25 @@ from typing import Literal
 
 from solver.errors import ConfigError
 
-__all__ = ["OptimizerConfig", "OPTIMIZERS"]
+__all__ = ["OptimizerConfig", "OPTIMIZERS", "REFERENCE_OPTIMIZER"]
 
 OptimizerName = Literal["sgd", "adam", "lbfgs"]
 OPTIMIZERS: tuple[str, ...] = ("sgd", "adam", "lbfgs")
+
+REFERENCE_OPTIMIZER: dict[str, object] = {
+    "name": "lbfgs",
+    "learning_rate": 1.0,
+    "memory": 20,
+    "bad_curvature": "keep",
+    "non_descent": "keep",
+    "line_search": True,
+    "ls_factor": 0.5,
+    "ls_max_tries": 20,
+    "armijo_c1": 1e-4,
+    "ls_fail": "take_last",
+    "batch_size": None,
+}
+"""Field values of :meth:`OptimizerConfig.reference` (the reference code's ``Config`` defaults)."""
 
 
 @dataclass(frozen=True)
@@ -32,11 +47,21 @@ class OptimizerConfig:
             ``s.y <= curvature_eps * |s| |y|`` (bad curvature).
         bad_curvature: on a bad-curvature pair, ``"skip"`` drops the pair and keeps the
             memory; ``"reset"`` also clears the memory (the next direction is ``-g``);
-            ``"keep"`` stores it anyway, as the reference code does (it has no curvature test;
-            a non-descent direction then triggers the steepest-descent reset). With
-            Armijo-only backtracking, ``"skip"`` can stall on a stale, badly scaled memory
-            (Rosenbrock from (-1.2, 1): 673 iterations to |g| < 1e-8 against 41 with
-            ``"reset"``).
+            ``"keep"`` stores it anyway (``s.y = 0`` read as 1), as the reference code's memory
+            update does (it has no curvature test). The two-loop direction built from such a
+            pair may not be a descent direction; what happens then is ``non_descent``'s choice
+            (only ``non_descent="keep"`` together with ``bad_curvature="keep"`` is the reference
+            code's optimiser). With Armijo-only backtracking, ``"skip"`` can stall on a stale,
+            badly scaled memory (Rosenbrock from (-1.2, 1): 673 iterations to |g| < 1e-8
+            against 41 with ``"reset"``).
+        non_descent: what L-BFGS does when the two-loop direction ``d`` has ``g.d >= 0``:
+            ``"reset"`` (default) clears the memory and uses ``d = -g`` (a safeguard the
+            reference code does not have); ``"keep"`` searches along ``d`` as it is, like the
+            reference code: the Armijo test ``f(x + a d) <= f(x) + c1 a g.d`` then normally
+            fails for every trial, and ``ls_fail`` decides the step (``"take_last"``: move to
+            the last, smallest trial step, as the reference code does). The run goes on; the
+            train loop counts these events in ``TrainResult.extras["optimizer"]`` and names
+            them in the message.
         line_search: ``None`` (default) means on for lbfgs and off for sgd; ``True``/``False``
             force it for lbfgs and sgd. Adam has no line search.
         ls_factor: backtracking factor ``rho`` in ``(0, 1)`` (reference: 0.5).
@@ -59,6 +84,7 @@ class OptimizerConfig:
     memory: int = 10
     curvature_eps: float = 1e-10
     bad_curvature: Literal["skip", "reset", "keep"] = "skip"
+    non_descent: Literal["reset", "keep"] = "reset"
     line_search: bool | None = None
     ls_factor: float = 0.5
     ls_max_tries: int = 20
@@ -100,6 +126,10 @@ class OptimizerConfig:
                 f"`bad_curvature` must be 'skip', 'reset' or 'keep'; got "
                 f"bad_curvature={self.bad_curvature!r}."
             )
+        if self.non_descent not in ("reset", "keep"):
+            raise ConfigError(
+                f"`non_descent` must be 'reset' or 'keep'; got non_descent={self.non_descent!r}."
+            )
         if self.ls_fail not in ("take_last", "reject"):
             raise ConfigError(
                 f"`ls_fail` must be 'take_last' or 'reject'; got ls_fail={self.ls_fail!r}."
@@ -109,6 +139,22 @@ class OptimizerConfig:
                 "`nesterov=True` needs momentum > 0; got momentum=0. Set momentum (e.g. 0.9) or "
                 "nesterov=False."
             )
+
+    @classmethod
+    def reference(cls, **overrides: object) -> OptimizerConfig:
+        """The reference code's optimiser (its ``Config`` defaults), with ``overrides`` applied.
+
+        Full-batch L-BFGS with memory 20 (``lbfgs_stages``), no curvature test
+        (``bad_curvature="keep"``), no non-descent safeguard (``non_descent="keep"``),
+        backtracking Armijo line search from step 1 (``stepsize_init``), factor 0.5
+        (``ls_factor``), 20 trials (``ls_maxiter``), ``c1 = 1e-4`` (``ls_param``); a failed
+        line search keeps the last trial step (``ls_fail="take_last"``).
+        The rest of the reference set-up (scalar bias, ``rand()`` initialisation, zero ddt
+        gradient) lives in :func:`solver.presets.reference_setup`.
+        """
+        fields = dict(REFERENCE_OPTIMIZER)
+        fields.update(overrides)
+        return cls(**fields)  # type: ignore[arg-type]
 
     @property
     def uses_line_search(self) -> bool:

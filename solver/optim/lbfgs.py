@@ -12,7 +12,10 @@ A pair is formed at the next :meth:`step` call from ``(x, g)`` against the previ
 ``(x, g)`` (no pair when ``s = 0``). A pair with bad curvature, ``s.y <= curvature_eps |s| |y|``,
 is skipped (``bad_curvature="skip"``), skipped and the memory cleared (``"reset"``), or kept
 like the reference code does (``"keep"``, with ``s.y = 0`` read as 1).
-If ``g.d >= 0`` (not a descent direction) the memory is cleared and ``d = -g``.
+If ``g.d >= 0`` (not a descent direction), ``non_descent="reset"`` clears the memory and uses
+``d = -g``; ``non_descent="keep"`` (the reference code) searches along ``d`` anyway, so the Armijo
+test ``f(x + a d) <= f(x) + c1 a g.d`` normally fails at every trial and ``ls_fail`` decides the
+step (the reference code moves to the last trial point and continues).
 """
 
 from __future__ import annotations
@@ -50,8 +53,9 @@ def two_loop_direction(
 class LBFGS(Optimizer):
     """L-BFGS with memory ``config.memory``; see the module docstring.
 
-    Counters: ``n_bad_curvature`` (pairs failing the curvature test), ``n_resets``
-    (non-descent directions replaced by ``-g``).
+    Counters: ``n_bad_curvature`` (pairs failing the curvature test), ``n_non_descent``
+    (two-loop directions with ``g.d >= 0``), ``n_resets`` (of those, replaced by ``-g``), and
+    the base class's ``n_failed_steps`` (line searches without an Armijo point).
     """
 
     def __init__(self, config: OptimizerConfig) -> None:
@@ -67,6 +71,7 @@ class LBFGS(Optimizer):
         self._pairs: deque[tuple[np.ndarray, np.ndarray, float]] = deque(maxlen=self.config.memory)
         self._prev: tuple[np.ndarray, np.ndarray] | None = None
         self.n_bad_curvature = 0
+        self.n_non_descent = 0
         self.n_resets = 0
 
     def _update_memory(self, x: np.ndarray, g: np.ndarray) -> None:
@@ -94,9 +99,11 @@ class LBFGS(Optimizer):
             return StepInfo(x.copy(), 0.0, 0, True, 0, f)
         d = two_loop_direction(g, list(self._pairs))
         if not float(g @ d) < 0.0:
-            self._pairs.clear()
-            self.n_resets += 1
-            d = -g
+            self.n_non_descent += 1
+            if self.config.non_descent == "reset":
+                self._pairs.clear()
+                self.n_resets += 1
+                d = -g
         if not self.config.uses_line_search:
             alpha = self.config.learning_rate
             return StepInfo(x + alpha * d, alpha, 0, True, 0)

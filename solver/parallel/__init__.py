@@ -3,7 +3,7 @@
 mpi4py is imported only by :mod:`solver.parallel.mpi`; import it explicitly when needed.
 """
 
-from solver.parallel.abort import abort_on_error, aborting
+from solver.parallel.abort import abort_on_error, aborting, agree, check_same, one_line
 from solver.parallel.channel import Channel
 from solver.parallel.clock import CostModel, VirtualClock
 from solver.parallel.comm import Communicator, SerialComm
@@ -22,5 +22,8 @@ __all__ = [
     "VirtualClock",
     "abort_on_error",
     "aborting",
+    "agree",
+    "check_same",
+    "one_line",
     "run_ranks",
 ]

@@ -1,6 +1,7 @@
 """Clock-stamped state messages between ranks, with message counters.
 
-A message is one float64 buffer ``[t_sender, state.ravel()...]``: the sender's virtual clock
+A message is one float64 buffer ``[t_sender, state.ravel()...]`` (a float32 state travels
+exactly in it and is cast back on receipt): the sender's virtual clock
 travels with the data (see :mod:`solver.parallel.clock`).  Sends are nonblocking; their
 requests are kept (with their buffers) until :meth:`Channel.flush`.
 """
@@ -21,14 +22,20 @@ class PendingState:
     """A posted receive of one state; :meth:`wait` returns it and advances the clock."""
 
     def __init__(
-        self, request: Request, buf: np.ndarray, shape: tuple[int, ...], clock: VirtualClock
+        self,
+        request: Request,
+        buf: np.ndarray,
+        shape: tuple[int, ...],
+        clock: VirtualClock,
+        dtype: np.dtype | type = np.float64,
     ):
         self._request, self._buf, self._shape, self._clock = request, buf, shape, clock
+        self._dtype = np.dtype(dtype)
 
     def wait(self) -> np.ndarray:
         self._request.wait()
         self._clock.receive(float(self._buf[0]))
-        return self._buf[1:].reshape(self._shape)
+        return self._buf[1:].reshape(self._shape).astype(self._dtype, copy=False)
 
 
 class Channel:
@@ -50,10 +57,12 @@ class Channel:
         self.messages_sent += 1
         self.values_sent += state.size
 
-    def recv(self, shape: tuple[int, ...], source: int, tag: int) -> PendingState:
-        """Post the receive of one state of ``shape`` from ``source``."""
+    def recv(
+        self, shape: tuple[int, ...], source: int, tag: int, dtype: np.dtype | type = np.float64
+    ) -> PendingState:
+        """Post the receive of one state of ``shape`` (and ``dtype``) from ``source``."""
         buf = np.empty(math.prod(shape) + 1, dtype=np.float64)
-        return PendingState(self.comm.irecv(buf, source, tag), buf, shape, self.clock)
+        return PendingState(self.comm.irecv(buf, source, tag), buf, shape, self.clock, dtype)
 
     def flush(self) -> None:
         """Wait for every send started so far (their buffers may then be freed)."""

@@ -22,9 +22,30 @@ except ImportError as exc:  # pragma: no cover
         f"({exc}). Fix: install the `mpi` extra (pip install -e '.[mpi]') or use SerialComm."
     ) from exc
 
-__all__ = ["MPIComm", "world"]
+__all__ = ["MPIComm", "MPIRequest", "world"]
 
 _OPS = {"sum": MPI.SUM, "max": MPI.MAX, "min": MPI.MIN}
+
+
+class MPIRequest:
+    """A nonblocking mpi4py request: :meth:`wait`, :meth:`test` (done yet?) and :meth:`cancel`."""
+
+    __slots__ = ("_request",)
+
+    def __init__(self, request: MPI.Request) -> None:
+        self._request = request
+
+    def wait(self) -> None:
+        self._request.Wait()
+
+    def test(self) -> bool:
+        return bool(self._request.Test())
+
+    def cancel(self) -> None:
+        """Cancel a pending receive and complete it (no-op when already done)."""
+        if not self._request.Test():
+            self._request.Cancel()
+            self._request.Wait()
 
 
 class MPIComm(Communicator):
@@ -40,13 +61,27 @@ class MPIComm(Communicator):
         """The wrapped mpi4py communicator."""
         return self._comm
 
-    def isend(self, buf: np.ndarray, dest: int, tag: int) -> Request:
+    def isend(self, buf: np.ndarray, dest: int, tag: int) -> MPIRequest:
         _check_buffer(buf, "buf")
-        return self._comm.Isend([buf, MPI.DOUBLE], dest=dest, tag=tag)
+        return MPIRequest(self._comm.Isend([buf, MPI.DOUBLE], dest=dest, tag=tag))
 
-    def irecv(self, buf: np.ndarray, source: int, tag: int) -> Request:
+    def irecv(self, buf: np.ndarray, source: int, tag: int) -> MPIRequest:
+        """Receive from ``source`` (``-1``: any rank)."""
         _check_buffer(buf, "buf")
-        return self._comm.Irecv([buf, MPI.DOUBLE], source=source, tag=tag)
+        source = MPI.ANY_SOURCE if source == -1 else source
+        return MPIRequest(self._comm.Irecv([buf, MPI.DOUBLE], source=source, tag=tag))
+
+    def split(self, color: int, key: int) -> MPIComm:
+        """Sub-communicator of the ranks with the same ``color``, ordered by ``key``."""
+        return MPIComm(self._comm.Split(color, key))
+
+    def dup(self) -> MPIComm:
+        """A communicator over the same ranks whose messages never mix with this one's."""
+        return MPIComm(self._comm.Dup())
+
+    def free(self) -> None:
+        """Release a communicator made by :meth:`split` or :meth:`dup`."""
+        self._comm.Free()
 
     def allreduce(self, value: np.ndarray, op: ReduceOp = "sum") -> np.ndarray:
         send = np.ascontiguousarray(value, dtype=np.float64)
@@ -63,6 +98,11 @@ class MPIComm(Communicator):
         self._comm.Barrier()
 
     def abort(self, code: int = 1) -> NoReturn:
+        from solver.parallel.guard import active_guard
+
+        guard = active_guard()
+        if guard is not None:  # let every rank record its state first, then MPI_Abort
+            guard.stop(f"rank {guard.rank} failed", code, notify=True, print_reason=False)
         self._comm.Abort(code)
         raise SystemExit(code)  # not reached: Abort terminates the process
 

@@ -1,7 +1,13 @@
 """Initialisation strategies, by name: ``random`` (+ ``nested``, ``spline``, ``box``)."""
 
 from solver.strategies import random as _random  # noqa: F401  (registers "random")
-from solver.strategies.base import Strategy, make_strategy, register, strategy_names
+from solver.strategies.base import (
+    Strategy,
+    make_strategy,
+    register,
+    resolve_strategy,
+    strategy_names,
+)
 from solver.strategies.box import BoxStrategy
 from solver.strategies.nested import NestedIteration
 from solver.strategies.random import RandomInit
@@ -11,6 +17,7 @@ __all__ = [
     "Strategy",
     "make_strategy",
     "register",
+    "resolve_strategy",
     "strategy_names",
     "RandomInit",
     "NestedIteration",

@@ -33,11 +33,11 @@ import numpy as np
 from solver import layers
 from solver.config import NetworkConfig
 from solver.errors import ConfigError
+from solver.loop import PlainControls, TrainingContext, TrainResult, make_result, optimize
 from solver.params import Params
 from solver.strategies.base import register
 from solver.strategies.lsgd import LSGDControls
 from solver.strategies.random import initial_params
-from solver.train import PlainControls, TrainingContext, TrainResult, make_result, optimize
 
 __all__ = ["box_layer", "box_body", "box_params", "BoxStrategy"]
 

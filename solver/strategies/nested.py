@@ -25,16 +25,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from solver.config import NetworkConfig
 from solver.errors import ConfigError, ParallelError
-from solver.params import Params
-from solver.strategies.base import register
-from solver.strategies.interpolation import Interpolation, check_interpolation, refine_params
-from solver.strategies.random import initial_params
-from solver.train import (
+from solver.loop import (
     Controls,
     LevelOutcome,
     PlainControls,
@@ -43,6 +40,13 @@ from solver.train import (
     make_result,
     optimize,
 )
+from solver.params import Params
+from solver.strategies.base import register
+from solver.strategies.interpolation import Interpolation, check_interpolation, refine_params
+from solver.strategies.random import initial_params
+
+if TYPE_CHECKING:
+    from solver.mgrit import ParallelConfig
 
 __all__ = [
     "NestedIteration",
@@ -132,18 +136,14 @@ def resolve_schedule(
     return sched
 
 
-def _mgrit_shape(parallel: object, comm: object) -> tuple[int, int]:
+def _mgrit_shape(parallel: ParallelConfig, comm: object) -> tuple[int, int]:
     """(fine coarsening factor, number of ranks) of a ``ParallelConfig`` and communicator."""
     n_ranks = int(getattr(comm, "size", 1) or 1) if comm is not None else 1
-    if getattr(parallel, "coarsening_factor_fine", None) == "ranks":
+    mgrit = parallel.mgrit
+    if mgrit.coarsening_factor_fine == "ranks":
         # resolves to max(2, N // P) per depth: fits exactly when factor 2 fits
         return 2, n_ranks
-    m = getattr(parallel, "fine_factor", None)
-    if not isinstance(m, int):
-        m = getattr(parallel, "coarsening_factor_fine", None) or getattr(
-            parallel, "coarsening_factor", 2
-        )
-    return int(m), n_ranks
+    return mgrit.fine_factor, n_ranks
 
 
 def _fits(n_layers: int, m: int, n_ranks: int) -> str | None:

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from solver.config import NetworkConfig
+from solver.loop import PlainControls, TrainingContext, TrainResult, make_result, optimize
 from solver.params import Params
 from solver.strategies.base import register
-from solver.train import PlainControls, TrainingContext, TrainResult, make_result, optimize
 
 __all__ = ["RandomInit", "initial_params"]
 

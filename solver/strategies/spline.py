@@ -36,6 +36,7 @@ import numpy as np
 
 from solver.config import NetworkConfig
 from solver.errors import ConfigError
+from solver.loop import TrainingContext, TrainResult, make_result
 from solver.network import Evaluation
 from solver.params import Params
 from solver.strategies.base import register
@@ -48,7 +49,6 @@ from solver.strategies.nested import (
     run_levels,
 )
 from solver.strategies.random import initial_params
-from solver.train import TrainingContext, TrainResult, make_result
 
 __all__ = ["SplineControls", "SplineStrategy", "spline_param_counts", "refine_coefficients"]
 

@@ -17,7 +17,7 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 from solver.config import NetworkConfig  # noqa: E402
-from solver.mgrit import MGRITPropagation, ParallelConfig  # noqa: E402
+from solver.mgrit import MGRITPropagation, ParallelConfig, reference_mgrit  # noqa: E402
 from solver.parallel import abort_on_error  # noqa: E402
 from solver.params import Params  # noqa: E402
 
@@ -25,9 +25,13 @@ CONFIG = NetworkConfig(
     n_features=2, n_classes=3, width=4, n_layers=32, t_final=3.0, gamma_tik=1e-4, gamma_ddt=1e-3
 )
 CASES = {
-    "one_shot": ParallelConfig(one_shot=True, min_coarse_size=2, warmup_steps=1),
-    "converged": ParallelConfig(tolerance=1e-11, min_coarse_size=4, nrelax_fine=1, cycle="F"),
-    "serial": ParallelConfig(max_levels=1),
+    "one_shot": ParallelConfig(
+        mgrit=reference_mgrit(min_coarse_size=2), one_shot=True, warmup_steps=1
+    ),
+    "converged": ParallelConfig(
+        mgrit=reference_mgrit(abs_tol=1e-11, min_coarse_size=4, nrelax_fine=1, cycle="F")
+    ),
+    "serial": ParallelConfig(mgrit=reference_mgrit(max_levels=1)),
 }
 
 

@@ -1,0 +1,146 @@
+"""Faults under ``mpiexec -n 2``: SIGINT/SIGTERM to mpiexec and one-rank set-up errors end every
+rank within 10 s with a one-line reason and a non-zero exit; no hang (timeouts everywhere)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from mpi_scripts.runner import require_mpi
+from test_sensitivity_common import REPO, write_study
+
+from sensitivity.spec import load_spec
+from sensitivity.storage import open_study
+
+LIMIT = 10.0  # seconds from the signal to the end of every rank
+
+
+def _env() -> dict[str, str]:
+    return dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+
+
+def _layer_parallel_study(tmp_path: Path) -> Path:
+    """Long 2-rank layer-parallel trials (the ranks meet in an allreduce every step)."""
+    study = write_study(tmp_path, iterations=100000, learning_rates="[0.01, 0.02]",
+                        scales="[0.1]", heartbeat=0.5, grace=30.0)  # fmt: skip
+    text = study.read_text().replace("n_layers = 4", "n_layers = 8").replace(
+        "[strategies.random]",
+        "[training.parallel]\nmin_coarse_size = 2\n\n[strategies.random]",
+    )
+    study.write_text(text)
+    return study
+
+
+def _wait_for_heartbeat(journal: Path, proc: subprocess.Popen, timeout: float = 60) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if journal.exists() and b'"heartbeat"' in journal.read_bytes():
+            return
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.05)
+    raise AssertionError("no trial started")
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_signal_to_mpiexec_ends_every_rank_and_requeues(tmp_path: Path, signum: int) -> None:
+    mpiexec = require_mpi()
+    study = _layer_parallel_study(tmp_path)
+    journal = tmp_path / "results" / "tiny" / "journal.log"
+    for attempt in range(5):
+        proc = subprocess.Popen(
+            [mpiexec, "-n", "2", sys.executable, "-m", "sensitivity", "run", str(study),
+             "--ranks-per-trial", "2"],
+            cwd=REPO, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        try:
+            _wait_for_heartbeat(journal, proc)
+            time.sleep(0.2 * attempt)  # vary where the ranks are when the signal arrives
+            sent = time.monotonic()
+            proc.send_signal(signum)
+            out, err = proc.communicate(timeout=LIMIT + 20)
+            took = time.monotonic() - sent
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+        assert took < LIMIT, (attempt, took, err)
+        assert proc.returncode == 128 + signum, (attempt, proc.returncode, err)
+        name = signal.Signals(signum).name
+        ours = [ln for ln in err.splitlines() if ln.startswith("sensitivity:")]
+        assert len(ours) == 1 and f"interrupted by {name}" in ours[0], err
+        assert "Traceback" not in err
+        h = open_study(load_spec(study), create=False)
+        trials = h.trials()
+        assert not [t.number for t in trials if t.state.name == "RUNNING"], (attempt, err)
+        failed = [t for t in trials if t.state.name == "FAIL"]
+        assert failed and f"interrupted by {name}" in failed[-1].user_attrs["reason"]
+        waiting = [t for t in trials if t.state.name == "WAITING"]
+        assert failed[-1].number in {t.user_attrs["retry_of"] for t in waiting}  # re-queued
+        journal.unlink()  # next attempt starts afresh (retries are limited per point)
+
+
+def _train(mpiexec: str, *parts: list[str]) -> subprocess.CompletedProcess:
+    """``mpiexec -n 1 python -m solver train A : -n 1 ... B`` (one argument list per rank)."""
+    cmd = [mpiexec]
+    for i, args in enumerate(parts):
+        cmd += ([":"] if i else []) + ["-n", "1", sys.executable, "-m", "solver", "train", *args]
+    return subprocess.run(cmd, cwd=REPO, env=_env(), capture_output=True, text=True,
+                          timeout=60)  # fmt: skip
+
+
+def test_different_layers_per_rank_is_a_clear_error(tmp_path: Path) -> None:
+    mpiexec = require_mpi()
+    common = ["--levels", "2", "--iterations", "2", "--out", str(tmp_path / "out")]
+    t0 = time.monotonic()
+    proc = _train(mpiexec, ["--layers", "8", *common], ["--layers", "16", *common])
+    assert time.monotonic() - t0 < 30
+    assert proc.returncode == 2, proc.stderr
+    assert "option --layers differs between the MPI ranks" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_data_file_only_one_rank_sees_is_a_clear_error(tmp_path: Path) -> None:
+    mpiexec = require_mpi()
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(60, 2))
+    np.savez(tmp_path / "seen.npz", X=x, y=(x[:, 0] > 0).astype(int))
+    common = ["--levels", "2", "--layers", "8", "--iterations", "2", "--data", "arrays"]
+    common += ["--out", str(tmp_path / "out")]
+    proc = _train(
+        mpiexec,
+        [*common, "--data-option", f"path={tmp_path / 'seen.npz'}"],
+        [*common, "--data-option", f"path={tmp_path / 'missing.npz'}"],
+    )
+    assert proc.returncode == 2, proc.stderr
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "[rank 1]" in lines[0] and "missing.npz" in lines[0], lines
+    assert not (tmp_path / "out").exists()
+
+
+def test_signal_during_layer_parallel_training_ends_solver_train(tmp_path: Path) -> None:
+    mpiexec = require_mpi()
+    proc = subprocess.Popen(
+        [mpiexec, "-n", "2", sys.executable, "-m", "solver", "train", "--levels", "2",
+         "--layers", "64", "--iterations", "100000", "--grad-tol", "0", "--print-every", "1",
+         "--out", str(tmp_path / "out")],
+        cwd=REPO, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        proc.stdout.readline()  # the first iteration: both ranks are in the training loop
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=LIMIT + 20)
+        assert time.monotonic() - sent < LIMIT
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 128 + signal.SIGTERM, err
+    assert "python -m solver: interrupted by SIGTERM; stopping all 2 ranks" in err
