@@ -68,6 +68,7 @@ __all__ = [
     "morris_indices",
     "delta_indices",
     "export_indices",
+    "index_differences",
     "applies",
 ]
 
@@ -178,12 +179,14 @@ def response_matrix(
 
 def seed_noise(Y: np.ndarray, spec: StudySpec) -> dict[str, float]:
     """Share of the total variance that is seed noise, ``mean_r s^2_r / s^2`` (``Y``: rows x
-    seeds), with a percentile bootstrap interval over rows. NaN with fewer than 2 seeds."""
+    seeds), with a percentile bootstrap interval over rows. NaN with fewer than 2 seeds.
+    ``var_mean`` is the variance of the seed-mean response ``V(ybar)`` the indices divide."""
     from scipy import stats
 
     Y = np.asarray(Y, float)
     n_rows, n_seeds = Y.shape
-    out = {"n_points": n_rows, "n_seeds": n_seeds}
+    var_mean = float(np.var(Y.mean(axis=1), ddof=1)) if n_rows > 1 else math.nan
+    out = {"n_points": n_rows, "n_seeds": n_seeds, "var_mean": var_mean}
     nan = {"var_total": math.nan, "var_seed": math.nan, "seed_share": math.nan,
            "seed_share_low": math.nan, "seed_share_high": math.nan}  # fmt: skip
     if n_seeds < 2 or n_rows < 2:
@@ -347,6 +350,28 @@ def delta_indices(trials: pd.DataFrame, spec: StudySpec) -> GSAResult:
     return GSAResult("delta", _concat(parts), pd.DataFrame(noise), _concat(filled))
 
 
+def index_differences(indices: pd.DataFrame, baseline: str, key: str = "ST") -> pd.DataFrame:
+    """``key`` index of every other strategy minus the baseline's, per shared factor:
+    ``diff = I_s - I_baseline`` with half width ``diff_conf = sqrt(conf_s^2 + conf_b^2)``
+    (SALib's intervals are normal half widths; the two estimates are treated as independent,
+    which is conservative when they are positively correlated -- strategies share the
+    Sobol' points of their shared factors), and
+    ``lower = diff + diff_conf < 0`` (the index drops, at that confidence)."""
+    base = indices[indices["strategy"] == baseline].set_index("factor")
+    rows = []
+    for s, g in indices[indices["strategy"] != baseline].groupby("strategy", sort=False):
+        for _, r in g.iterrows():
+            if r["factor"] not in base.index:
+                continue
+            b = base.loc[r["factor"]]
+            d, c = r[key] - b[key], math.hypot(r[f"{key}_conf"], b[f"{key}_conf"])
+            rows.append({"strategy": s, "baseline": baseline, "factor": r["factor"],
+                         key: r[key], f"{key}_conf": r[f"{key}_conf"],
+                         f"{key}_baseline": b[key], f"{key}_baseline_conf": b[f"{key}_conf"],
+                         "diff": d, "diff_conf": c, "lower": bool(d + c < 0)})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
 def _concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
     parts = [p for p in parts if len(p)]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
@@ -368,13 +393,19 @@ def analyze(trials: pd.DataFrame, spec: StudySpec) -> GSAResult:
 
 
 def export_indices(result: GSAResult, out_dir: str | Path) -> list[Path]:
-    """Write ``<method>.csv`` (sobol_indices / morris / delta_indices), ``seed_noise.csv`` and,
-    when the missing-trial policy filled rows, ``filled_rows.csv``; return the paths."""
+    """Write ``<method>.csv`` (sobol_indices / morris / delta_indices), ``seed_noise.csv``,
+    for Sobol' with several strategies ``sobol_differences.csv`` (total indices against the
+    first strategy, :func:`index_differences`) and, when the missing-trial policy filled rows,
+    ``filled_rows.csv``; return the paths."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / f"{result.stem}.csv", out / "seed_noise.csv"]
     result.indices.to_csv(paths[0], index=False)
     result.seed_noise.to_csv(paths[1], index=False)
+    strategies = list(dict.fromkeys(result.indices["strategy"]))
+    if result.method == "sobol" and len(strategies) > 1:
+        paths.append(out / "sobol_differences.csv")
+        index_differences(result.indices, strategies[0]).to_csv(paths[-1], index=False)
     if len(result.filled):
         paths.append(out / "filled_rows.csv")
         result.filled.to_csv(paths[-1], index=False)

@@ -342,3 +342,17 @@ def test_build_figures_draws_morris_and_indexes_tables(tmp_path: Path) -> None:
     with pytest.raises(gsa.AnalysisError, match="design_index 3"):
         build_figures(partial, tmp_path / "fig2", command="test", evaluator="mdi")
     assert "not computed" in (tmp_path / "fig2" / "INDEX.md").read_text()
+
+
+def test_total_index_differences_against_the_baseline() -> None:
+    indices = pd.DataFrame(
+        {"strategy": ["random", "random", "nested", "nested", "nested"],
+         "factor": ["lr", "scale", "lr", "scale", "tol"],
+         "ST": [0.8, 0.3, 0.2, 0.28, 0.1], "ST_conf": [0.3, 0.1, 0.4, 0.1, 0.05]}
+    )  # fmt: skip
+    d = gsa.index_differences(indices, "random").set_index("factor")
+    assert list(d.index) == ["lr", "scale"]  # the nested-only factor has no baseline
+    assert d.at["lr", "diff"] == pytest.approx(-0.6) and d.at["lr", "diff_conf"] == pytest.approx(
+        0.5
+    )
+    assert bool(d.at["lr", "lower"]) and not bool(d.at["scale", "lower"])
