@@ -29,9 +29,12 @@ def build_figures(
     *,
     command: str,
     evaluator: str = "fanova",
+    base_samples: int | None = None,
 ) -> list[FigureInfo]:
     """Write robustness heatmap, seed box+strip plot, ECDF, runtime-to-accuracy curves and
-    parameter importance (those the data allow) plus ``INDEX.md`` into ``out_dir``."""
+    parameter importance (those the data allow), the global sensitivity indices
+    (:mod:`sensitivity.gsa`; ``base_samples``: Sobol' prefix design) plus ``INDEX.md`` into
+    ``out_dir``."""
     out = Path(out_dir)
     trials = results.trials
     done = trials[trials["counted"] & trials["state"].eq("COMPLETE").fillna(False)]
@@ -102,14 +105,18 @@ def build_figures(
             plots.render_importance(imp, evaluator=evaluator),
         )
     tables = _summary_tables(results, done, shares)
-    refused = _global_indices(results, out, order, add_made=made.append, tables=tables)
+    refused = _global_indices(
+        results, out, order, add_made=made.append, tables=tables, base_samples=base_samples
+    )
     _write_index(out, results, made, command, tables)
     if refused is not None:
         raise refused
     return made
 
 
-def _global_indices(results: StudyResults, out: Path, order, *, add_made, tables: list[str]):
+def _global_indices(
+    results: StudyResults, out: Path, order, *, add_made, tables: list[str], base_samples=None
+):
     """Sobol' / Morris / given-data indices figure and tables (:mod:`sensitivity.gsa`).
     Returns the refusal of a sobol_indices / morris study with missing rows (raised by the
     caller once everything else is written); a given-data analysis that cannot run is noted."""
@@ -119,7 +126,7 @@ def _global_indices(results: StudyResults, out: Path, order, *, add_made, tables
     if not gsa.applies(spec):
         return None
     try:
-        result = gsa.analyze(results.trials, spec)
+        result = gsa.analyze(results.trials, spec, base_samples=base_samples)
     except gsa.AnalysisError as err:
         tables += ["", f"Global sensitivity indices not computed: {err}"]
         return err if spec.design.kind in ("sobol_indices", "morris") else None

@@ -156,17 +156,25 @@ def _policy(
 
 
 def response_matrix(
-    trials: pd.DataFrame, spec: StudySpec, strategy: str, *, table: pd.DataFrame | None = None
+    trials: pd.DataFrame,
+    spec: StudySpec,
+    strategy: str,
+    *,
+    table: pd.DataFrame | None = None,
+    n_rows: int | None = None,
 ) -> tuple[np.ndarray, pd.DataFrame]:
     """Outputs of ``strategy``'s design rows by seed: ``Y`` of shape ``(rows, n_seeds)`` with
     ``Y[r, k]`` the value of SALib row ``r`` and seed ``seeds[k]``, mapped by ``design_index``
-    (never by finishing order), and the rows filled by the missing-trial policy.
+    (never by finishing order), and the rows filled by the missing-trial policy. ``n_rows``:
+    only the first rows of the strategy's sample (a prefix design, see :func:`sobol_indices`).
 
     Raises:
         AnalysisError: a row has no finished trial (naming the design indices).
     """
     table = design_table(spec) if table is None else table
     rows = table[table["strategy"] == strategy].sort_values(["row", "seed"])
+    if n_rows is not None:
+        rows = rows[rows["row"] < n_rows]
     got = _finished_values(trials)
     what = f"{spec.design.kind} analysis of strategy {strategy!r}"
     values, filled = _policy(spec, rows, got, trials, what)
@@ -214,15 +222,35 @@ def seed_noise(Y: np.ndarray, spec: StudySpec) -> dict[str, float]:
 
 
 # --------------------------------------------------------------------------- the three methods
-def sobol_indices(trials: pd.DataFrame, spec: StudySpec) -> GSAResult:
-    """Sobol' S1, ST (and S2) of every strategy's seed-mean response (``SALib.analyze.sobol``)."""
+def sobol_indices(
+    trials: pd.DataFrame, spec: StudySpec, *, base_samples: int | None = None
+) -> GSAResult:
+    """Sobol' S1, ST (and S2) of every strategy's seed-mean response (``SALib.analyze.sobol``).
+
+    ``base_samples`` (a power of 2 below the design's ``N``) analyses the prefix design: the
+    first ``base_samples (D + 2)`` rows of each strategy's sample are exactly SALib's Sobol'
+    sample with that ``N`` (the scrambled Sobol' sequence is extensible and SALib lays the rows
+    out per base sample), so a study that has not finished can be analysed at the largest
+    power of 2 it has completed. Default: the design's ``N``.
+
+    Raises:
+        AnalysisError: missing rows, or ``base_samples`` not a power of 2 <= N.
+    """
     from SALib.analyze import sobol
 
+    n_base = spec.design.points if base_samples is None else base_samples
+    assert spec.design.points is not None and n_base is not None
+    if n_base < 2 or n_base & (n_base - 1) or n_base > spec.design.points:
+        raise AnalysisError(
+            f"{spec.name}: base_samples must be a power of 2 between 2 and the design's "
+            f"N = {spec.design.points}; got {n_base}. Fix: use e.g. {spec.design.points // 2}."
+        )
     table = design_table(spec)
     parts, noise, filled = [], [], []
     for s in spec.strategies:
-        Y, f = response_matrix(trials, spec, s, table=table)
         params = factors(spec, s)
+        per_base = 2 * len(params) + 2 if spec.design.second_order else len(params) + 2
+        Y, f = response_matrix(trials, spec, s, table=table, n_rows=n_base * per_base)
         names = [p.name for p in params]
         a = spec.analysis
         res = sobol.analyze(
@@ -231,7 +259,7 @@ def sobol_indices(trials: pd.DataFrame, spec: StudySpec) -> GSAResult:
         )  # fmt: skip
         frame = pd.DataFrame(
             {"strategy": s, "factor": names, "S1": res["S1"], "S1_conf": res["S1_conf"],
-             "ST": res["ST"], "ST_conf": res["ST_conf"]}
+             "ST": res["ST"], "ST_conf": res["ST_conf"], "N": n_base}
         )  # fmt: skip
         if spec.design.second_order:
             for j, other in enumerate(names):
@@ -377,16 +405,22 @@ def _concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
-def analyze(trials: pd.DataFrame, spec: StudySpec) -> GSAResult:
-    """The study's global sensitivity analysis: Sobol' (sobol_indices), Morris (morris) or
-    given-data delta (any other sampled design).
+def analyze(trials: pd.DataFrame, spec: StudySpec, *, base_samples: int | None = None) -> GSAResult:
+    """The study's global sensitivity analysis: Sobol' (sobol_indices, optionally on the
+    prefix design of ``base_samples``), Morris (morris) or given-data delta (any other sampled
+    design).
 
     Raises:
         AnalysisError: missing design rows (see the module docstring), a grid design, too few
-        points.
+        points, ``base_samples`` with a design other than sobol_indices.
     """
+    if base_samples is not None and spec.design.kind != "sobol_indices":
+        raise AnalysisError(
+            f"{spec.name}: base_samples applies to sobol_indices designs only, not "
+            f"{spec.design.kind}. Fix: leave it out."
+        )
     if spec.design.kind == "sobol_indices":
-        return sobol_indices(trials, spec)
+        return sobol_indices(trials, spec, base_samples=base_samples)
     if spec.design.kind == "morris":
         return morris_indices(trials, spec)
     return delta_indices(trials, spec)

@@ -268,7 +268,7 @@ def test_export_recomputes_with_salib_in_design_order(ishigami, tmp_path: Path) 
     proc = cli("export", str(path), "--out", str(out), "--format", "csv")
     assert proc.returncode == 0, proc.stderr
     csv = pd.read_csv(out / "sobol_indices.csv")
-    assert list(csv.columns) == ["strategy", "factor", "S1", "S1_conf", "ST", "ST_conf"]
+    assert list(csv.columns) == ["strategy", "factor", "S1", "S1_conf", "ST", "ST_conf", "N"]
     from SALib.analyze import sobol
 
     trials = pd.read_csv(out / "trials.csv")
@@ -356,3 +356,27 @@ def test_total_index_differences_against_the_baseline() -> None:
         0.5
     )
     assert bool(d.at["lr", "lower"]) and not bool(d.at["scale", "lower"])
+
+
+def test_prefix_design_of_an_unfinished_sobol_study(ishigami) -> None:
+    """The first 64 (D + 2) rows of the N = 128 design are SALib's N = 64 Sobol' sample: with
+    the later rows missing, the N = 64 analysis runs and equals SALib's on that sample."""
+    from SALib.analyze import sobol
+    from SALib.sample import sobol as sobol_sample
+
+    _, spec, res = ishigami
+    table = design_table(spec)
+    early = table.loc[table["row"] < 64 * 5, "design_index"]
+    trials = res.trials[res.trials["design_index"].isin(early)]
+    with pytest.raises(gsa.AnalysisError, match="320 not run"):
+        gsa.analyze(trials, spec)
+    got = gsa.analyze(trials, spec, base_samples=64).indices
+    problem = {"num_vars": 3, "names": ["x1", "x2", "x3"], "bounds": [[0, 1]] * 3}
+    x = sobol_sample.sample(problem, 64, calc_second_order=False, seed=0)
+    y = analytic.ishigami(-math.pi + 2 * math.pi * x)
+    direct = sobol.analyze(problem, y, calc_second_order=False, num_resamples=500, seed=1)
+    assert np.allclose(got["ST"], direct["ST"]) and np.allclose(got["S1_conf"], direct["S1_conf"])
+    assert (got["N"] == 64).all()
+    for bad in (48, 256):
+        with pytest.raises(gsa.AnalysisError, match="power of 2 between 2 and the design's N"):
+            gsa.analyze(res.trials, spec, base_samples=bad)
