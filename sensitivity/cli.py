@@ -245,6 +245,9 @@ def _export_indices(res, out: Path, base_samples: int | None = None) -> int:
 
 
 def _cmd_figures(args: argparse.Namespace) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only; the library modules leave the backend alone
     from sensitivity.figures import build_figures
     from sensitivity.results import load
 
@@ -337,7 +340,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("status", help="design coverage and progress")
     common(sp, "study file")
     sp.set_defaults(func=_cmd_status)
-    sp = sub.add_parser("export", help="write trials and curves as parquet and CSV")
+    sp = sub.add_parser(
+        "export", help="write trials and curves (parquet, CSV) and the summary tables (CSV)"
+    )
     common(sp, "study file or results/<study> directory")
     sp.add_argument("--out", help="output directory (default: results/<study>/export)")
     sp.add_argument("--format", default="parquet,csv", help="comma list of parquet, csv")

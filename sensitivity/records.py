@@ -60,6 +60,8 @@ __all__ = [
     "event_times",
     "horizon",
     "time_column",
+    "param_columns",
+    "counted",
 ]
 
 # Copy of solver.stopping.HISTORY_COLUMNS (tests/test_sensitivity_records.py checks they agree),
@@ -89,6 +91,17 @@ RECORD_FIELDS = (
 TRIAL_STATUSES = ("complete", "diverged", "failed")
 
 Clock = Literal["wall", "modelled"]
+
+
+def param_columns(df: Any) -> list[str]:
+    """Names of the ``param_<name>`` columns (searched parameters) of a trials or curves frame."""
+    return [c for c in df.columns if c.startswith("param_")]
+
+
+def counted(trials: Any) -> Any:
+    """The trials standing for design points (``counted`` column; all rows when absent):
+    complete, diverged and failed alike -- every summary counts failures."""
+    return trials[trials["counted"].astype(bool)] if "counted" in trials else trials
 
 
 def time_column(clock: Clock) -> str:

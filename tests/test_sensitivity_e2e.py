@@ -50,19 +50,34 @@ def test_six_trial_study_end_to_end(tmp_path: Path, capsys) -> None:
 
     paths = export(res, tmp_path / "export")
     back = pd.read_parquet(tmp_path / "export" / "trials.parquet")
-    assert len(paths) == 4 and back.shape == t.shape
+    assert len(paths) == 8 and back.shape == t.shape
     assert pd.read_csv(tmp_path / "export" / "curves.csv").shape == c.shape
+    summary = pd.read_csv(tmp_path / "export" / "summary.csv")
+    assert summary["n"].tolist() == [6] and summary["code_version"].notna().all()
+    ttt = pd.read_csv(tmp_path / "export" / "time_to_target.csv")
+    assert ttt["clock"].tolist() == ["wall", "modelled"]
+    assert (ttt["reached"] == int(t["reached_target"].sum())).all()
 
     figdir = tmp_path / "figs"
     assert main(["figures", str(study), "--out", str(figdir)]) == 0
-    for name in ("robustness_heatmap", "seed_spread", "accuracy_ecdf", "runtime_to_accuracy",
-                 "variance_shares",
-                 "param_importance"):  # fmt: skip
+    names = ("robustness_heatmap", "seed_spread", "accuracy_ecdf", "strategy_summary",
+             "runtime_to_accuracy", "variance_shares", "param_importance")  # fmt: skip
+    for name in names:
         for ext in ("png", "pdf"):
             f = figdir / f"{name}.{ext}"
             assert f.exists() and f.stat().st_size > 1000, f
     index = (figdir / "INDEX.md").read_text()
     assert "python -m sensitivity figures" in index and "robustness_heatmap.png" in index
+    # INDEX shows the exported summary (one implementation), with its interval
+    s = summary.iloc[0]
+    assert f"{s['median']:.3g} [{s['median_low']:.3g}, {s['median_high']:.3g}]" in index
+    # same data, same bytes: no timestamps in the figure files
+    again = tmp_path / "figs2"
+    assert main(["figures", str(study), "--out", str(again)]) == 0
+    for name in names:
+        for ext in ("png", "pdf"):
+            f = f"{name}.{ext}"
+            assert (figdir / f).read_bytes() == (again / f).read_bytes(), f
 
     # Optuna's own tools read the storage
     optuna_cli = Path(sys.executable).parent / "optuna"
@@ -115,6 +130,18 @@ def test_tpe_design_fills_slots_without_duplicates(tmp_path: Path) -> None:
     assert t["seed"].tolist() == [0, 1, 0, 1, 0]  # one strategy: seeds cycle
     assert t["param_learning_rate"].between(0.001, 0.1).all()
     assert (t["state"] == "COMPLETE").all()
+
+
+def test_lhs_study_exports_bounded_variance_shares(tmp_path: Path) -> None:
+    study = write_study(tmp_path, name="lhs", iterations=5)
+    text = study.read_text().replace('kind = "grid"', 'kind = "lhs"\npoints = 12')
+    text = text.replace("values = [0.001, 0.01, 0.1]", "low = 0.001\nhigh = 0.1\nlog = true")
+    study.write_text(text.replace("values = [0.01, 1.0]", "low = 0.01\nhigh = 1.0\nlog = true"))
+    assert main(["run", str(study), "--quiet"]) == 0
+    assert main(["export", str(study), "--out", str(tmp_path / "x"), "--format", "csv"]) == 0
+    v = pd.read_csv(tmp_path / "x" / "variance_shares.csv").set_index("factor")
+    assert v["share"].between(0, 1).all() and v["share"].drop("residual").sum() <= 1 + 1e-12
+    assert v.loc["param_learning_rate", "binned"] and v.loc["param_learning_rate", "levels"] == 5
 
 
 def test_worker_needs_an_existing_study(tmp_path: Path, capsys) -> None:

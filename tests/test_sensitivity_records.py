@@ -150,3 +150,13 @@ def test_time_to_target_needs_a_budget() -> None:
     doc["metric"] = {"name": "time_to_target", "target": 0.75}
     doc["training"] = {"stop": {"time_budget": 30.0}}
     assert parse_spec(doc).metric.budget == 30.0  # wall clock: the training's time budget
+
+
+def test_importing_plots_leaves_the_matplotlib_backend_alone() -> None:
+    import os
+
+    code = "import matplotlib, sensitivity.plots; print(matplotlib.get_backend())"
+    env = dict(os.environ, MPLBACKEND="svg")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         check=True, env=env)  # fmt: skip
+    assert out.stdout.strip().lower() == "svg"
