@@ -242,4 +242,25 @@ def check_spec(spec: StudySpec, points: list[DesignPoint]) -> None:
         if key in seen:
             continue
         seen.add(key)
-        build_trial(spec, point, n_features=data.n_features, n_classes=data.n_classes)
+        configs = build_trial(spec, point, n_features=data.n_features, n_classes=data.n_classes)
+        _check_size_and_memory(spec, data, configs)
+
+
+def _check_size_and_memory(spec: StudySpec, data: Any, configs: TrialConfigs) -> None:
+    """Refuse a data set too small to train on, or a network whose estimated memory exceeds
+    what this machine has (every trial would fail), before anything is written."""
+    from solver.data import check_size
+    from solver.memory import check_memory
+
+    net, opt = configs.network, configs.optimizer
+    try:
+        check_size(data)
+        check_memory(
+            net.n_layers, net.width, getattr(opt, "batch_size", None) or data.n_train,
+            lbfgs_memory=getattr(opt, "memory", 10) if getattr(opt, "name", "") == "lbfgs" else 0,
+        )  # fmt: skip
+    except ValueError as err:
+        raise SpecError(
+            f"{spec.path or spec.name}: {' '.join(str(err).split())} (in the study file: "
+            "[problem.data], [problem.network] n_layers/width or [training.optimizer] batch_size)"
+        ) from None

@@ -1,4 +1,6 @@
-"""Command line: ``sensitivity run | queue | worker | status | export | figures`` (also ``python -m``).
+"""Command line: ``sensitivity run | queue | worker | status | export | figures | reproduce``.
+
+Also ``python -m sensitivity``.
 
 Exit codes: 0 success; 2 bad input -- a study file, option, path or storage that cannot be
 used (one line naming it, the value and the fix; nothing stored is changed); 1 another study
@@ -271,6 +273,18 @@ def _cmd_figures(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_reproduce(args: argparse.Namespace) -> int:
+    from sensitivity.reproduce import describe_all, reproduce
+
+    if args.list:
+        print(describe_all(args.scale))
+        return 0
+    root = Path(args.root) if args.root else None
+    reproduce(args.names, args.scale, root=root,
+              log=lambda m: print(m, file=sys.stderr, flush=True))  # fmt: skip
+    return 0
+
+
 def _count(text: str) -> int:
     try:
         value = int(text)
@@ -355,6 +369,18 @@ def build_parser() -> argparse.ArgumentParser:
                     help="Optuna importance evaluator")  # fmt: skip
     sp.add_argument("--base-samples", type=_positive, help=_BASE_HELP)
     sp.set_defaults(func=_cmd_figures)
+    sp = sub.add_parser(
+        "reproduce",
+        help="regenerate the papers' experiments: tables in results/summaries/<name>/, figures "
+        "in figures/<name>/ (resumable)",
+    )
+    sp.add_argument("names", nargs="*", help="experiment names, or all")
+    sp.add_argument("--list", action="store_true", help="list the experiments and exit")
+    sp.add_argument("--scale", default="committed", choices=("smoke", "committed", "paper"),
+                    help="smoke: seconds (CI); committed: the committed results; paper: the "
+                    "documented full size")  # fmt: skip
+    sp.add_argument("--root", help="output root (default: this checkout)")
+    sp.set_defaults(func=_cmd_reproduce)
     return p
 
 

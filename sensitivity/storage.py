@@ -163,7 +163,7 @@ def _storage_problem(spec: StudySpec, url: str | None, err: Exception) -> str:
     url = url or spec.run.storage
     text = " ".join(str(err).split())[:300]
     if url and url.startswith("sqlite:///"):
-        folder = Path(url[len("sqlite:///"):]).parent
+        folder = Path(url[len("sqlite:///") :]).parent
         if not folder.is_dir():
             return (
                 f"`--storage {url}`: the folder {folder} does not exist. Fix: create it "
