@@ -58,7 +58,7 @@ def render_bars(result: GSAResult, order: list[str] | None = None) -> Figure:
         ax.set_title(s)
         ax.grid(axis="y", alpha=0.3)
     axes[0].set_ylabel("index")
-    axes[0].legend(loc="upper left", fontsize=8)
+    axes[0].legend(loc="upper right", fontsize=8)
     return fig
 
 
