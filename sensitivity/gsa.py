@@ -187,38 +187,50 @@ def response_matrix(
 
 def seed_noise(Y: np.ndarray, spec: StudySpec) -> dict[str, float]:
     """Share of the total variance that is seed noise, ``mean_r s^2_r / s^2`` (``Y``: rows x
-    seeds), with a percentile bootstrap interval over rows. NaN with fewer than 2 seeds.
-    ``var_mean`` is the variance of the seed-mean response ``V(ybar)`` the indices divide."""
+    seeds), and ``var_mean``, the variance of the seed-mean response ``V(ybar)`` that the
+    indices divide, each with a percentile bootstrap interval over rows (``_low``, ``_high``).
+    Shares are NaN with fewer than 2 seeds."""
     from scipy import stats
 
     Y = np.asarray(Y, float)
     n_rows, n_seeds = Y.shape
-    var_mean = float(np.var(Y.mean(axis=1), ddof=1)) if n_rows > 1 else math.nan
-    out = {"n_points": n_rows, "n_seeds": n_seeds, "var_mean": var_mean}
-    nan = {"var_total": math.nan, "var_seed": math.nan, "seed_share": math.nan,
-           "seed_share_low": math.nan, "seed_share_high": math.nan}  # fmt: skip
-    if n_seeds < 2 or n_rows < 2:
-        return out | nan
+    a = spec.analysis
+
+    def interval(statistic) -> tuple[float, float]:
+        if not math.isfinite(statistic(np.arange(n_rows))):
+            return math.nan, math.nan
+        res = stats.bootstrap(
+            (np.arange(n_rows),), statistic, vectorized=False, n_resamples=a.resamples,
+            confidence_level=a.conf_level, method="percentile",
+            rng=np.random.default_rng(a.seed),
+        )  # fmt: skip
+        return float(res.confidence_interval.low), float(res.confidence_interval.high)
+
+    def var_mean(ix: np.ndarray) -> float:
+        return float(np.var(Y[np.asarray(ix, int)].mean(axis=1), ddof=1))
 
     def share(ix: np.ndarray) -> float:
         sub = Y[np.asarray(ix, int)]
         total = np.var(sub, ddof=1)
         return float(np.mean(np.var(sub, axis=1, ddof=1)) / total) if total > 0 else math.nan
 
-    var_total = float(np.var(Y, ddof=1))
-    var_seed = float(np.mean(np.var(Y, axis=1, ddof=1)))
-    value = share(np.arange(n_rows))
-    low = high = math.nan
-    if math.isfinite(value):
-        a = spec.analysis
-        res = stats.bootstrap(
-            (np.arange(n_rows),), share, vectorized=False, n_resamples=a.resamples,
-            confidence_level=a.conf_level, method="percentile",
-            rng=np.random.default_rng(a.seed),
-        )  # fmt: skip
-        low, high = float(res.confidence_interval.low), float(res.confidence_interval.high)
-    return out | {"var_total": var_total, "var_seed": var_seed, "seed_share": value,
-                  "seed_share_low": low, "seed_share_high": high}  # fmt: skip
+    out: dict[str, float] = {"n_points": n_rows, "n_seeds": n_seeds}
+    if n_rows < 2:
+        return out | dict.fromkeys(_NOISE_COLUMNS, math.nan)
+    vm_low, vm_high = interval(var_mean)
+    out |= {"var_mean": var_mean(np.arange(n_rows)), "var_mean_low": vm_low,
+            "var_mean_high": vm_high}  # fmt: skip
+    if n_seeds < 2:
+        return out | dict.fromkeys(_NOISE_COLUMNS[3:], math.nan)
+    low, high = interval(share)
+    return out | {"var_total": float(np.var(Y, ddof=1)),
+                  "var_seed": float(np.mean(np.var(Y, axis=1, ddof=1))),
+                  "seed_share": share(np.arange(n_rows)), "seed_share_low": low,
+                  "seed_share_high": high}  # fmt: skip
+
+
+_NOISE_COLUMNS = ("var_mean", "var_mean_low", "var_mean_high", "var_total", "var_seed",
+                  "seed_share", "seed_share_low", "seed_share_high")  # fmt: skip
 
 
 # --------------------------------------------------------------------------- the three methods
