@@ -284,9 +284,9 @@ def time_to_target(
 ) -> pd.DataFrame:
     """Time to ``target`` of every trial in ``curves`` (:func:`sensitivity.records.time_to_target`).
 
-    Same rule as the stored records: reached at the first evaluation with ``val_acc >= target``
-    at a time ``<= budget`` on ``clock``; otherwise censored at the horizon (``budget``, or
-    ``inf`` without one) -- the run never reaches the target.
+    Same rule as the stored records: reached at the first evaluation of the final-depth network
+    with ``val_acc >= target`` at a time ``<= budget`` on ``clock``; otherwise censored at the
+    horizon (``budget``, or ``inf`` without one) -- the run never reaches the target.
 
     Returns:
         One row per trial: ``trial, strategy, seed, param_*``, ``reached`` (bool), ``time``
@@ -300,6 +300,7 @@ def time_to_target(
             g["val_acc"].to_numpy(float, na_value=np.nan),
             g["wall_time"].to_numpy(float, na_value=np.nan),
             g["modelled_time"].to_numpy(float, na_value=np.nan),
+            n_layers=g["n_layers"].to_numpy(float, na_value=np.nan) if "n_layers" in g else None,
             target=target,
             clock=clock,
             budget=budget,

@@ -288,14 +288,15 @@ def load(source: str | Path | StudySpec, *, storage: str | None = None) -> Study
 def export(results: StudyResults, out_dir: str | Path, *, formats=("parquet", "csv")) -> list[Path]:
     """Write ``trials`` and ``curves`` (parquet and/or CSV) and the summary tables
     ``summary, paired, variance_shares, time_to_target`` (CSV, :mod:`sensitivity.tables`)
-    into ``out_dir``; return the paths."""
-    from sensitivity.tables import study_tables
+    into ``out_dir``; return the paths. Every file gets a last column ``code_version``: the git
+    commit of the code that wrote it (the commits of the runs are in ``resolved.json``)."""
+    from sensitivity.tables import code_version, study_tables
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for name, df in (("trials", results.trials), ("curves", results.curves)):
-        frame = df.copy()
+        frame = df.assign(code_version=code_version())
         for c in param_columns(frame):
             if frame[c].dtype == object:
                 frame[c] = frame[c].astype("string")

@@ -50,8 +50,9 @@ def test_six_trial_study_end_to_end(tmp_path: Path, capsys) -> None:
 
     paths = export(res, tmp_path / "export")
     back = pd.read_parquet(tmp_path / "export" / "trials.parquet")
-    assert len(paths) == 8 and back.shape == t.shape
-    assert pd.read_csv(tmp_path / "export" / "curves.csv").shape == c.shape
+    assert len(paths) == 8 and back.drop(columns="code_version").shape == t.shape
+    assert back["code_version"].nunique() == 1
+    assert pd.read_csv(tmp_path / "export" / "curves.csv").shape == (len(c), c.shape[1] + 1)
     summary = pd.read_csv(tmp_path / "export" / "summary.csv")
     assert summary["n"].tolist() == [6] and summary["code_version"].notna().all()
     ttt = pd.read_csv(tmp_path / "export" / "time_to_target.csv")
@@ -172,3 +173,19 @@ def test_progress_line_counts_and_eta() -> None:
     assert line.startswith("[##------] 10/40 done | 2 running | 1 failed | 30 remaining")
     assert line.endswith("0:20 | ETA 2:00")  # 4 s per trial since start x 30 remaining
     assert format_progress(c | {"remaining": 0}, elapsed=1, done_since_start=0).endswith("0:00")
+
+
+def test_time_to_target_study_scores_censored_trials_above_successes(tmp_path: Path) -> None:
+    """Issue 8 "done when": on a time-to-target study with failures, every censored trial's
+    stored value is >= every successful trial's."""
+    study = write_study(tmp_path, name="ttt", learning_rates="[1e-4, 0.01, 0.1]")
+    text = study.read_text().replace(
+        'name = "val_acc"\ntarget = 0.3', 'name = "time_to_target"\ntarget = 0.4\nbudget = 30.0'
+    )
+    study.write_text(text)
+    assert main(["run", str(study), "--quiet"]) == 0
+    t = load(tmp_path / "results" / "ttt").trials
+    hit, miss = t[t["reached_target"]], t[~t["reached_target"]]
+    assert len(hit) and len(miss), t[["param_learning_rate", "val_acc", "reached_target"]]
+    assert miss["value"].min() >= 30.0 >= hit["value"].max()
+    assert (hit["value"] == hit["time_to_target_wall"]).all()

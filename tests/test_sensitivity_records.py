@@ -160,3 +160,12 @@ def test_importing_plots_leaves_the_matplotlib_backend_alone() -> None:
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
                          check=True, env=env)  # fmt: skip
     assert out.stdout.strip().lower() == "svg"
+
+
+def test_only_the_final_depth_network_reaches_the_target() -> None:
+    """Nested iteration: a coarse level at the target does not count; the final depth does."""
+    acc = [0.9, 0.5, 0.85]
+    t = [1.0, 2.0, 3.0]
+    hit = records.time_to_target(acc, t, t, target=0.8, n_layers=[4, 16, 16])
+    assert hit.reached and hit.wall == 3.0 and hit.row == 2 and hit.best_acc == 0.85
+    assert records.time_to_target(acc, t, t, target=0.8).wall == 1.0  # without depths
