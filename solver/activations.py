@@ -63,12 +63,29 @@ class Scratch:
 
 
 def _smoothrelu_inplace(x: np.ndarray, scratch: Scratch | None = None) -> np.ndarray:
-    """SmoothReLU overwriting ``x``: the same operations in the same order as
-    :func:`_smoothrelu` (bitwise equal), with the temporaries taken from ``scratch``::
+    """SmoothReLU overwriting ``x``, bitwise equal to :func:`_smoothrelu`: ``max(x, 0)``
+    everywhere (right outside the band ``|x| < eta``), then the quadratic on the band entries
+    only (the same expression, evaluated on ``x[band]``)::
 
-        t1 = x*x / (4 eta) + 0.5 x + eta/4;  m2 = x <= -eta;  m1 = x < eta
-        x[m1] = t1[m1];  x[m2] = 0
-    """
+        band = flatnonzero(|x| < eta);  q = x[band];  x = max(x, 0)
+        x[band] = q*q / (4 eta) + 0.5 q + eta/4
+
+    NaN stays NaN (it is not in the band and ``max`` propagates it)."""
+    if not x.flags.c_contiguous:
+        return _smoothrelu_masked(x, scratch)
+    s = Scratch(x.shape, x.dtype) if scratch is None else scratch
+    flat = x.reshape(-1)
+    np.less(np.abs(x, out=s.t1), ETA, out=s.m1)
+    band = np.flatnonzero(s.m1)
+    q = flat[band]
+    np.maximum(x, 0.0, out=x)
+    flat[band] = q * q / (4.0 * ETA) + 0.5 * q + 0.25 * ETA
+    return x
+
+
+def _smoothrelu_masked(x: np.ndarray, scratch: Scratch | None = None) -> np.ndarray:
+    """:func:`_smoothrelu_inplace` for non-contiguous ``x``: the quadratic everywhere, then
+    masked copies (same operations and order as :func:`_smoothrelu`)."""
     s = Scratch(x.shape, x.dtype) if scratch is None else scratch
     t1, t2 = s.t1, s.t2
     np.multiply(x, x, out=t1)

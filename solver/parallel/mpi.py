@@ -12,7 +12,7 @@ from typing import NoReturn
 import numpy as np
 
 from solver.errors import ParallelError
-from solver.parallel.comm import Communicator, ReduceOp, Request, _check_buffer
+from solver.parallel.comm import Communicator, ReduceOp, _check_buffer
 
 try:  # pragma: no cover - exercised only where mpi4py is installed
     from mpi4py import MPI
