@@ -14,7 +14,14 @@ import numpy as np
 
 from solver.errors import ConfigError
 
-__all__ = ["activation", "activation_inplace", "derivative_from_value", "Scratch", "ETA"]
+__all__ = [
+    "activation",
+    "activation_inplace",
+    "derivative_from_value",
+    "smoothrelu_prime_band",
+    "Scratch",
+    "ETA",
+]
 
 ETA = 0.1
 
@@ -53,13 +60,14 @@ class Scratch:
     ``t1, t2`` and two boolean masks ``m1, m2``), kept by a :class:`solver.workspace.Workspace`
     so that the hot layer loop allocates nothing."""
 
-    __slots__ = ("t1", "t2", "m1", "m2")
+    __slots__ = ("t1", "t2", "m1", "m2", "band")
 
     def __init__(self, shape: tuple[int, ...], dtype: np.dtype | type = np.float64) -> None:
         self.t1 = np.empty(shape, dtype)
         self.t2 = np.empty(shape, dtype)
         self.m1 = np.empty(shape, bool)
         self.m2 = np.empty(shape, bool)
+        self.band: np.ndarray | None = None  # flat indices of SmoothReLU's last band
 
 
 def _smoothrelu_inplace(x: np.ndarray, scratch: Scratch | None = None) -> np.ndarray:
@@ -80,7 +88,22 @@ def _smoothrelu_inplace(x: np.ndarray, scratch: Scratch | None = None) -> np.nda
     q = flat[band]
     np.maximum(x, 0.0, out=x)
     flat[band] = q * q / (4.0 * ETA) + 0.5 * q + 0.25 * ETA
+    s.band = band
     return x
+
+
+def smoothrelu_prime_band(s: np.ndarray, band: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """:func:`derivative_from_value` of SmoothReLU, bitwise equal for finite ``s``, given the
+    flat ``band`` indices of the forward call that produced ``s``: outside the band ``s`` is
+    ``x >= eta`` (derivative 1) or 0 (derivative 0), so one comparison fills ``out`` and the
+    clip-divide-sqrt runs on the band only. A NaN in ``s`` gives 0 here (NaN there): callers
+    use it only for finite objectives (no NaN in any activation then)."""
+    np.greater_equal(s, ETA, out=out, casting="unsafe")
+    v = s.reshape(-1)[band]
+    np.clip(v, 0.0, ETA, out=v)
+    v /= ETA
+    out.reshape(-1)[band] = np.sqrt(v, out=v)
+    return out
 
 
 def _smoothrelu_masked(x: np.ndarray, scratch: Scratch | None = None) -> np.ndarray:

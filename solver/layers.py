@@ -29,7 +29,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from solver.activations import Scratch, activation, activation_inplace, derivative_from_value
+from solver.activations import (
+    Scratch,
+    activation,
+    activation_inplace,
+    derivative_from_value,
+    smoothrelu_prime_band,
+)
 
 __all__ = [
     "LayerWork",
@@ -138,6 +144,7 @@ def hidden_step_vjp(
     accumulate: bool = False,
     parameters: bool = True,
     work: LayerWork | None = None,
+    band: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None, float]:
     """VJP of :func:`hidden_step` at ``Y`` with output cotangent ``P_next``.
 
@@ -145,12 +152,17 @@ def hidden_step_vjp(
     recomputing ``sigma``. Returns ``(P, dK, db, dh)`` as in the module docstring; ``P`` goes
     into ``out`` (it may not alias ``P_next``), ``dK`` into ``dK`` (added to it when
     ``accumulate``).  ``parameters=False`` (MGRIT's adjoint relaxation) computes ``P`` only and
-    returns ``(P, None, None, nan)``.
+    returns ``(P, None, None, nan)``.  ``band`` (SmoothReLU only, finite ``S``): the forward
+    call's band indices, for the cheaper bitwise-equal derivative
+    (:func:`~solver.activations.smoothrelu_prime_band`).
     """
     if S is None:
         S = hidden_activation(Y, K, b, name, None if work is None else work.S, work)
     G = None if work is None else work.G
-    G = derivative_from_value(name)(S, out=G)
+    if band is not None and name == "smoothrelu":
+        G = smoothrelu_prime_band(S, band, np.empty_like(S) if G is None else G)
+    else:
+        G = derivative_from_value(name)(S, out=G)
     G *= P_next
     G *= h
     P = np.matmul(G, K, out=out)

@@ -148,12 +148,16 @@ def evaluate(
     work = ws.layer_work("gradient", (B, w), dt)
     KT = layers.transposed(params.K, ws.array("KT", params.K.shape, dt))
     states[0] = Y
+    bands: list[np.ndarray | None] = [None] * N  # SmoothReLU band indices per layer
     for n in range(N):
         layers.hidden_step(
             states[n], params.K[n], params.b[n], h, act, out=states[n + 1], work=work, S=acts[n],
             KT=KT[n],
         )  # fmt: skip
+        bands[n], work.scratch.band = work.scratch.band, None
     loss, P, dW, dmu, z = layers.classifier_loss(states[N], params.W, params.mu, y)
+    if not np.isfinite(loss):  # a NaN/inf activation: the general derivative propagates it
+        bands = [None] * N
     grad = reg_grad
     grad.W += dW
     grad.mu += dmu
@@ -165,7 +169,7 @@ def evaluate(
         P, P_next = P_next, P
         _, _, db, dh = layers.hidden_step_vjp(
             states[n], params.K[n], params.b[n], h, act, P_next, acts[n],
-            out=P, dK=grad.K[n], accumulate=gt_or_dd, work=work,
+            out=P, dK=grad.K[n], accumulate=gt_or_dd, work=work, band=bands[n],
         )  # fmt: skip
         grad.b[n] += db
         d_lambda += dh
