@@ -131,6 +131,7 @@ def main() -> None:
     ap.add_argument("--tp-iterations", type=int, default=1500, help="iterations per trial")
     ap.add_argument("--workers", default="1,2,4", help="worker counts to compare")
     args = ap.parse_args()
+    ctx = context("none", limit_threads(1) + "; workers: OPENBLAS_NUM_THREADS=1")
     tmp = Path(tempfile.mkdtemp(prefix="bench_harness_"))
     try:
         load = os.getloadavg()[0]
@@ -151,7 +152,6 @@ def main() -> None:
                 f"({r / base[0]:.2f}x)"
             )
         print(f"load average at end {os.getloadavg()[0]:.2f}")
-        ctx = context("none", limit_threads(1) + "; workers: OPENBLAS_NUM_THREADS=1")
         rows = [
             {
                 "figure": "overhead per 1-s trial",

@@ -47,7 +47,7 @@ from solver.data import load_dataset  # noqa: E402
 from solver.init import InitConfig, initialize  # noqa: E402
 from solver.mgrit import MGRITPropagation, ParallelConfig, reference_mgrit  # noqa: E402
 from solver.mgrit.model import modelled_evaluation  # noqa: E402
-from solver.network import evaluate  # noqa: E402
+from solver.network import SerialPropagation  # noqa: E402
 from solver.params import Params  # noqa: E402
 
 WIDTH, T_FINAL = 8, 5.0
@@ -214,6 +214,7 @@ def oneshot(depths: list[int], n_per_class: int, repeat: int) -> dict:
     for n in depths:
         config = network(n)
         params = initialize(config, INIT)
+        serial_prop = SerialPropagation()  # as in training: its workspace is reused
         print(f"N = {n}")
         print(f"{'configuration':>30} {'steps/2N':>9} {'wall/serial':>11} {'ms':>8} "
               f"{'serial ms':>9}")  # fmt: skip
@@ -226,8 +227,8 @@ def oneshot(depths: list[int], n_per_class: int, repeat: int) -> dict:
                 ev = prop.evaluate(config, drift(params, k), X, y, gradient=True)
                 steps["n"] = ev.info["layer_steps"]
 
-            def serial(k, config=config, params=params):
-                evaluate(config, drift(params, k), X, y)
+            def serial(k, config=config, params=params, prop=serial_prop):
+                prop.evaluate(config, drift(params, k), X, y, gradient=True)
 
             cpu: dict = {}
             wall = _median_ratio({"serial": serial, label: step}, repeat, cpu)

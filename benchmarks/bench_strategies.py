@@ -81,6 +81,7 @@ def classification(args: argparse.Namespace) -> None:
         f"{'cost_target':>11s} {'val_acc':>7s} {'params':>6s}",
         flush=True,
     )
+    ctx = context("none", limit_threads(1))  # at the start: the code that ran
     runs: dict[str, dict[str, list]] = {
         name: {"times": [], "costs": [], "walls": [], "fails": [0]} for name in strategies
     }
@@ -143,7 +144,6 @@ def classification(args: argparse.Namespace) -> None:
         f"cost {r[2]:.2f} (reached), {r[3]:.2f} (all)",
         flush=True,
     )
-    ctx = context("none", limit_threads(1))
     write_rows("strategies", [
         {"strategy": name, "n_layers": args.n_layers, "seeds": args.seeds,
          "target": args.target, "median_time_reached_s": med[name][0],
