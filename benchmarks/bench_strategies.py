@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _store import context, limit_threads, write_rows  # noqa: E402
 
+from sensitivity import records  # noqa: E402
 from solver.config import NetworkConfig  # noqa: E402
 from solver.data import load_dataset  # noqa: E402
 from solver.init import InitConfig  # noqa: E402
@@ -40,11 +41,13 @@ from solver.train import StopConfig, train  # noqa: E402
 
 
 def _to_target(result, target: float) -> tuple[float, float] | None:
-    """(wall time, cost) of the first final-depth row with validation accuracy >= target."""
-    for row in result.history:
-        if row["n_layers"] == result.config.n_layers and row["val_acc"] >= target:
-            return row["wall_time"], row["cost"]
-    return None
+    """(wall time, cost) of the first final-depth row with validation accuracy >= target (the
+    rule of :func:`sensitivity.records.time_to_target`)."""
+    h = result.history
+    ttt = records.time_to_target([r["val_acc"] for r in h], [r["wall_time"] for r in h],
+                                 [r["modelled_time"] for r in h], target=target,
+                                 n_layers=[r["n_layers"] for r in h])  # fmt: skip
+    return None if ttt.row is None else (ttt.wall, h[ttt.row]["cost"])
 
 
 def classification(args: argparse.Namespace) -> None:

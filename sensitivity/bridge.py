@@ -8,19 +8,27 @@ re-raised as a :class:`~sensitivity.errors.SpecError` naming the study file and 
 from __future__ import annotations
 
 import dataclasses
-import importlib
 from collections.abc import Mapping
-from functools import cache
 from typing import Any
 
 from sensitivity.design import DesignPoint
 from sensitivity.errors import SpecError
-from sensitivity.parse import thaw as _thaw
+from sensitivity.nested import thaw
 from sensitivity.spec import StudySpec
+from solver.config import NetworkConfig
+from solver.data import load_dataset
+from solver.init import InitConfig
+from solver.mgrit import ParallelConfig
+from solver.optim import OptimizerConfig
+from solver.stopping import StopConfig
+from solver.strategies import make_strategy
+from solver.train import train
 
 __all__ = [
+    "CONFIG_CLASSES",
     "field_names",
     "config_class",
+    "check_fields",
     "TrialConfigs",
     "build_trial",
     "load_data",
@@ -29,15 +37,13 @@ __all__ = [
     "check_spec",
 ]
 
-_CANDIDATES: dict[str, tuple[str, ...]] = {
-    "network": ("solver:NetworkConfig", "solver.config:NetworkConfig"),
-    "optimizer": ("solver:OptimizerConfig", "solver.optim:OptimizerConfig",
-                  "solver.optim.config:OptimizerConfig"),
-    "stop": ("solver:StopConfig", "solver.train:StopConfig", "solver.stop:StopConfig"),
-    "init": ("solver:InitConfig", "solver.init:InitConfig", "solver.init.config:InitConfig"),
-    "parallel": ("solver:ParallelConfig", "solver.mgrit:ParallelConfig",
-                 "solver.mgrit.config:ParallelConfig", "solver.parallel:ParallelConfig"),
-}  # fmt: skip
+CONFIG_CLASSES: dict[str, type] = {
+    "network": NetworkConfig,
+    "optimizer": OptimizerConfig,
+    "stop": StopConfig,
+    "init": InitConfig,
+    "parallel": ParallelConfig,
+}
 _SECTION_KEY = {
     "network": "problem.network",
     "optimizer": "training.optimizer",
@@ -48,36 +54,52 @@ _SECTION_KEY = {
 }
 
 
-def _resolve(ref: str) -> Any | None:
-    module, _, attr = ref.partition(":")
-    try:
-        mod = importlib.import_module(module)
-    except ImportError:
-        return None
-    return getattr(mod, attr, None)
+def config_class(section: str) -> type:
+    """The solver dataclass behind a study section (``network, optimizer, stop, init,
+    parallel``)."""
+    return CONFIG_CLASSES[section]
 
 
-@cache
-def config_class(section: str) -> type | None:
-    """The solver dataclass for ``section`` (``None`` while the solver does not provide it)."""
-    for ref in _CANDIDATES.get(section, ()):
-        cls = _resolve(ref)
-        if cls is not None and dataclasses.is_dataclass(cls):
-            return cls
-    return None
-
-
-def field_names(section: str) -> tuple[str, ...] | None:
-    """Field names of the solver dataclass behind ``section``, or ``None`` if unknown.
+def field_names(section: str) -> tuple[str, ...]:
+    """Field names of the solver dataclass behind ``section``.
 
     A class with ``option_names()``/``from_options()`` (``ParallelConfig``, which composes an
     ``MGRITConfig``) takes one flat table: its option names are the study keys."""
     cls = config_class(section)
-    if cls is None:
-        return None
     if hasattr(cls, "option_names"):
         return tuple(cls.option_names())
     return tuple(f.name for f in dataclasses.fields(cls))
+
+
+def _fail(spec: StudySpec, key: str, rule: str, value: Any, fix: str) -> SpecError:
+    return SpecError(f"{spec.path or spec.name}: `{key}` {rule}; got {value!r}. Fix: {fix}")
+
+
+def check_fields(spec: StudySpec) -> None:
+    """Every key of the solver sections and every ``space.<p>.target`` names a field of the
+    solver's configuration dataclass.
+
+    Raises:
+        SpecError: naming the file, the key and the valid fields.
+    """
+    for section in CONFIG_CLASSES:
+        table = spec.section(section)
+        if table is None:
+            continue
+        names = field_names(section)
+        for key in table:
+            if key not in names:
+                raise _fail(spec, f"{_SECTION_KEY[section]}.{key}",
+                            f"is not a field of the solver's {section} configuration",
+                            table[key], f"use one of: {', '.join(names)}")  # fmt: skip
+    for p in spec.space:
+        for t in p.targets:
+            sec, _, fld = t.partition(".")
+            if sec in CONFIG_CLASSES and fld not in field_names(sec):
+                names = field_names(sec)
+                raise _fail(spec, f"space.{p.name}.target",
+                            f"is not a field of the solver's {sec} configuration", t,
+                            f"use one of: {', '.join(f'{sec}.{n}' for n in names)}")  # fmt: skip
 
 
 @dataclasses.dataclass(frozen=True)
@@ -106,13 +128,8 @@ def _overrides(spec: StudySpec, point: DesignPoint) -> dict[str, dict[str, tuple
 
 def _construct(spec: StudySpec, section: str, fixed: Mapping, over: dict, extra: dict) -> Any:
     cls = config_class(section)
-    kwargs = {**extra, **{k: _thaw(v) for k, v in fixed.items()}}
-    kwargs.update({k: _thaw(v) for k, (_, v) in over.items()})
-    if cls is None:
-        raise SpecError(
-            f"{spec.path or spec.name}: `{_SECTION_KEY[section]}` needs the solver's {section} "
-            "configuration, which this installation does not provide. Fix: update the solver."
-        )
+    kwargs = {**extra, **{k: thaw(v) for k, v in fixed.items()}}
+    kwargs.update({k: thaw(v) for k, (_, v) in over.items()})
     try:
         return cls.from_options(kwargs) if hasattr(cls, "from_options") else cls(**kwargs)
     except (ValueError, TypeError) as err:
@@ -126,12 +143,6 @@ def _construct(spec: StudySpec, section: str, fixed: Mapping, over: dict, extra:
         ) from None
 
 
-def _tupled(value: Any) -> Any:
-    if isinstance(value, list | tuple):
-        return tuple(_tupled(v) for v in value)
-    return value
-
-
 def _strategy_error(spec: StudySpec, name: str, options: dict, over: dict, err: Exception):
     keys = ", ".join([f"`strategies.{name}`"] + sorted({f"`{k}`" for k, _ in over.values()}))
     return SpecError(
@@ -142,20 +153,7 @@ def _strategy_error(spec: StudySpec, name: str, options: dict, over: dict, err: 
 
 def _make_strategy(spec: StudySpec, name: str, options: dict[str, Any], over: dict) -> Any:
     try:
-        mod = importlib.import_module("solver.strategies")
-    except ImportError:
-        mod = None
-    factory = getattr(mod, "make_strategy", None) if mod is not None else None
-    if not callable(factory):
-        if not options:
-            return name
-        raise SpecError(
-            f"{spec.path or spec.name}: `strategies.{name}` has options {options!r} but the "
-            "solver offers no strategy factory (solver.strategies.make_strategy). Fix: update "
-            "the solver or remove the options."
-        )
-    try:
-        return factory(name, **{k: _tupled(v) for k, v in options.items()})
+        return make_strategy(name, **{k: thaw(v, sequence=tuple) for k, v in options.items()})
     except (ValueError, TypeError) as err:
         raise _strategy_error(spec, name, options, over, err) from None
 
@@ -164,14 +162,10 @@ def _check_strategy(
     spec: StudySpec, name: str, strategy: Any, network: Any, options: dict, over: dict
 ) -> None:
     """Ask the strategy to check itself against the network (e.g. an impossible schedule)."""
-    for attr in ("validate", "check", "schedule"):
-        method = getattr(strategy, attr, None)
-        if callable(method):
-            try:
-                method(network)
-            except (ValueError, TypeError) as err:
-                raise _strategy_error(spec, name, options, over, err) from None
-            return
+    try:
+        strategy.validate(network)
+    except (ValueError, TypeError) as err:
+        raise _strategy_error(spec, name, options, over, err) from None
 
 
 def build_trial(
@@ -193,7 +187,7 @@ def build_trial(
     parallel = None
     if spec.parallel is not None:
         parallel = _construct(spec, "parallel", spec.parallel, over.get("parallel", {}), {})
-    options = {k: _thaw(v) for k, v in spec.strategies[point.strategy].items()}
+    options = {k: thaw(v) for k, v in spec.strategies[point.strategy].items()}
     options.update({k: v for k, (_, v) in over.get("strategy", {}).items()})
     strategy = _make_strategy(spec, point.strategy, options, over.get("strategy", {}))
     _check_strategy(spec, point.strategy, strategy, network, options, over.get("strategy", {}))
@@ -204,7 +198,7 @@ def build_trial(
 
 def build_data_options(spec: StudySpec, point: DesignPoint) -> dict[str, Any]:
     """Options of ``load_dataset`` for ``point``: ``[problem.data]`` plus ``data.*`` parameters."""
-    options = {k: _thaw(v) for k, v in spec.data.items()}
+    options = {k: thaw(v) for k, v in spec.data.items()}
     options.update({k: v for k, (_, v) in _overrides(spec, point).get("data", {}).items()})
     return options
 
@@ -217,13 +211,6 @@ def load_data(spec: StudySpec, options: Mapping[str, Any]) -> Any:
     key = (spec.dataset, repr(sorted(options.items())))
     if key not in _DATA_CACHE:
         try:
-            from solver.data import load_dataset
-        except ImportError as err:
-            raise SpecError(
-                f"{spec.path or spec.name}: `problem.dataset` cannot be loaded: the solver has no "
-                f"data sets ({err}). Fix: update the solver."
-            ) from None
-        try:
             _DATA_CACHE[key] = load_dataset(spec.dataset, **options)
         except (ValueError, TypeError) as err:
             raise SpecError(
@@ -235,20 +222,19 @@ def load_data(spec: StudySpec, options: Mapping[str, Any]) -> Any:
 
 
 def train_function() -> Any:
-    """``solver.train`` (imported lazily so that spec/results/plots work without it)."""
-    try:
-        from solver import train as mod_or_fn
-    except ImportError as err:
-        raise SpecError(f"solver.train is not available ({err}). Fix: update the solver.") from None
-    return getattr(mod_or_fn, "train", mod_or_fn)
+    """``solver.train.train``."""
+    return train
 
 
 def check_spec(spec: StudySpec, points: list[DesignPoint]) -> None:
-    """Load the data once and build the configs of every design point (nothing is written).
+    """Check the solver field names, load the data once and build the configs of every design
+    point (nothing is written).
 
     Raises:
-        SpecError: the data set or any point's configuration is rejected by the solver.
+        SpecError: a key is not a solver field, or the data set or any point's configuration is
+            rejected by the solver.
     """
+    check_fields(spec)
     seen: set[str] = set()
     for point in points:
         data = load_data(spec, build_data_options(spec, point))
@@ -256,4 +242,25 @@ def check_spec(spec: StudySpec, points: list[DesignPoint]) -> None:
         if key in seen:
             continue
         seen.add(key)
-        build_trial(spec, point, n_features=data.n_features, n_classes=data.n_classes)
+        configs = build_trial(spec, point, n_features=data.n_features, n_classes=data.n_classes)
+        _check_size_and_memory(spec, data, configs)
+
+
+def _check_size_and_memory(spec: StudySpec, data: Any, configs: TrialConfigs) -> None:
+    """Refuse a data set too small to train on, or a network whose estimated memory exceeds
+    what this machine has (every trial would fail), before anything is written."""
+    from solver.data import check_size
+    from solver.memory import check_memory
+
+    net, opt = configs.network, configs.optimizer
+    try:
+        check_size(data)
+        check_memory(
+            net.n_layers, net.width, getattr(opt, "batch_size", None) or data.n_train,
+            lbfgs_memory=getattr(opt, "memory", 10) if getattr(opt, "name", "") == "lbfgs" else 0,
+        )  # fmt: skip
+    except ValueError as err:
+        raise SpecError(
+            f"{spec.path or spec.name}: {' '.join(str(err).split())} (in the study file: "
+            "[problem.data], [problem.network] n_layers/width or [training.optimizer] batch_size)"
+        ) from None

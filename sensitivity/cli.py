@@ -1,4 +1,6 @@
-"""Command line: ``sensitivity run | queue | worker | status | export | figures`` (also ``python -m``).
+"""Command line: ``sensitivity run | queue | worker | status | export | figures | reproduce``.
+
+Also ``python -m sensitivity``.
 
 Exit codes: 0 success; 2 bad input -- a study file, option, path or storage that cannot be
 used (one line naming it, the value and the fix; nothing stored is changed); 1 another study
@@ -226,6 +228,9 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_figures(args: argparse.Namespace) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only; the library modules leave the backend alone
     from sensitivity.figures import build_figures
     from sensitivity.results import load
 
@@ -244,6 +249,18 @@ def _cmd_figures(args: argparse.Namespace) -> int:
     command = "python -m sensitivity " + " ".join(args.argv)
     made = build_figures(res, out, command=command, evaluator=args.evaluator)
     print(f"{name}: wrote {len(made)} figures (PNG + PDF) and INDEX.md to {out}")
+    return 0
+
+
+def _cmd_reproduce(args: argparse.Namespace) -> int:
+    from sensitivity.reproduce import describe_all, reproduce
+
+    if args.list:
+        print(describe_all(args.scale))
+        return 0
+    root = Path(args.root) if args.root else None
+    reproduce(args.names, args.scale, root=root,
+              log=lambda m: print(m, file=sys.stderr, flush=True))  # fmt: skip
     return 0
 
 
@@ -310,7 +327,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("status", help="design coverage and progress")
     common(sp, "study file")
     sp.set_defaults(func=_cmd_status)
-    sp = sub.add_parser("export", help="write trials and curves as parquet and CSV")
+    sp = sub.add_parser(
+        "export", help="write trials and curves (parquet, CSV) and the summary tables (CSV)"
+    )
     common(sp, "study file or results/<study> directory")
     sp.add_argument("--out", help="output directory (default: results/<study>/export)")
     sp.add_argument("--format", default="parquet,csv", help="comma list of parquet, csv")
@@ -321,6 +340,18 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--evaluator", default="fanova", choices=("fanova", "mdi", "ped_anova"),
                     help="Optuna importance evaluator")  # fmt: skip
     sp.set_defaults(func=_cmd_figures)
+    sp = sub.add_parser(
+        "reproduce",
+        help="regenerate the papers' experiments: tables in results/summaries/<name>/, figures "
+        "in figures/<name>/ (resumable)",
+    )
+    sp.add_argument("names", nargs="*", help="experiment names, or all")
+    sp.add_argument("--list", action="store_true", help="list the experiments and exit")
+    sp.add_argument("--scale", default="committed", choices=("smoke", "committed", "paper"),
+                    help="smoke: seconds (CI); committed: the committed results; paper: the "
+                    "documented full size")  # fmt: skip
+    sp.add_argument("--root", help="output root (default: this checkout)")
+    sp.set_defaults(func=_cmd_reproduce)
     return p
 
 

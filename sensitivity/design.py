@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import optuna.distributions as od
 
+from sensitivity.nested import thaw
 from sensitivity.spec import ParamSpec, StudySpec
 
 __all__ = [
@@ -52,7 +53,7 @@ def _needs_encoding(p: ParamSpec) -> bool:
 def encode(p: ParamSpec, value: Any) -> Any:
     """Value as stored in Optuna (lists / tables in a choice become JSON strings)."""
     if p.kind != "range" and _needs_encoding(p):
-        return json.dumps(_plain(value))
+        return json.dumps(thaw(value))
     return value
 
 
@@ -60,14 +61,6 @@ def decode(p: ParamSpec, value: Any) -> Any:
     """Inverse of :func:`encode`."""
     if p.kind != "range" and _needs_encoding(p):
         return json.loads(value)
-    return value
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
     return value
 
 

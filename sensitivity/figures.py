@@ -1,15 +1,22 @@
 """Build every figure of a study from its stored results, and ``INDEX.md`` saying how.
 
-``build_figures`` never trains: it reads :class:`~sensitivity.results.StudyResults` only.
+``build_figures`` never trains: it reads :class:`~sensitivity.results.StudyResults` only. The
+summary figures and the tables in ``INDEX.md`` are drawn from the frames of
+:func:`sensitivity.tables.study_tables` -- the same tables ``sensitivity export`` writes.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
 from sensitivity import metrics, plot_data, plots
 from sensitivity.results import StudyResults
+from sensitivity.tables import code_version, study_tables
 
 __all__ = ["FigureInfo", "build_figures"]
 
@@ -23,6 +30,12 @@ class FigureInfo:
     paths: tuple[Path, ...]
 
 
+def _chance(trials: pd.DataFrame) -> float:
+    """Chance-level accuracy ``1 / n_classes`` from the records (0 when unknown)."""
+    n = pd.to_numeric(trials.get("n_classes", pd.Series(dtype=float)), errors="coerce").dropna()
+    return 1.0 / float(n.median()) if len(n) and n.median() > 0 else 0.0
+
+
 def build_figures(
     results: StudyResults,
     out_dir: str | Path,
@@ -30,14 +43,17 @@ def build_figures(
     command: str,
     evaluator: str = "fanova",
 ) -> list[FigureInfo]:
-    """Write robustness heatmap, seed box+strip plot, ECDF, runtime-to-accuracy curves and
-    parameter importance (those the data allow) plus ``INDEX.md`` into ``out_dir``."""
+    """Write robustness heatmap, seed box+strip plot, ECDF, strategy summary with intervals,
+    runtime-to-accuracy curves, variance shares and parameter importance (those the data allow)
+    plus ``INDEX.md`` into ``out_dir``."""
     out = Path(out_dir)
     trials = results.trials
+    tables = study_tables(results)
     done = trials[trials["counted"] & trials["state"].eq("COMPLETE").fillna(False)]
     made: list[FigureInfo] = []
     x, y = plot_data.default_axes(done)
     order = list(results.spec.strategies) if results.spec is not None else None
+    target = results.spec.metric.target if results.spec is not None else None
 
     def add(name: str, caption: str, fig) -> None:
         made.append(FigureInfo(name, caption, tuple(plots.save(fig, out, name))))
@@ -75,86 +91,141 @@ def build_figures(
             "Empirical CDF of the final validation accuracy over all runs, per strategy.",
             plots.render_ecdf(plot_data.ecdf_data(done), order=order),
         )
+    if len(tables["summary"]):
+        add(
+            "strategy_summary",
+            "Per strategy, all runs (diverged/failed count as failures and as accuracy 0): "
+            + (
+                f"share of runs with final accuracy >= {target:g} (Wilson 95% CI), "
+                if target
+                else ""
+            )
+            + "median final accuracy (bootstrap 95% CI)"
+            + (
+                ", Kaplan-Meier median time to the target (95% CI; runs that never reach it are "
+                "censored; 'not reached' when the median run never arrives, arrow: upper bound not "
+                "reached)."
+                if len(tables["time_to_target"])
+                else "."
+            ),  # fmt: skip
+            plots.render_strategy_summary(
+                tables["summary"], tables["time_to_target"], target=target, order=order
+            ),  # fmt: skip
+        )
     if len(results.curves):
+        chance = _chance(trials)
         panels = {
-            clock: plot_data.runtime_accuracy_data(results.curves, clock=clock)
+            clock: plot_data.runtime_accuracy_data(
+                results.curves, clock=clock, chance=chance, trials=trials
+            )
             for clock in ("wall", "modelled")
         }
         add(
             "runtime_to_accuracy",
             "Validation accuracy reached by a given wall time (left) and modelled parallel time "
-            "(right): median (line) and interquartile range (band) over seeds and parameters.",
+            "(right), over all runs: each run is a step function (chance level "
+            f"{chance:.3g} before its first evaluation, its last evaluation carried forward "
+            "after it ends); median (line) with bootstrap 95% CI (band) and quartiles (dotted).",
             plots.render_runtime_accuracy(panels, order=order),
         )
-    shares = metrics.variance_shares(done)
+    shares = tables["variance_shares"]
     if len(done) > 1:
         add(
             "variance_shares",
-            "Share of the variance of the final validation accuracy explained by each factor's "
-            "main effect (seed vs strategy vs each hyperparameter); residual = interactions.",
+            "Share of the variance of the final validation accuracy (diverged = 0) explained by "
+            "each factor's main effect (seed vs strategy vs each hyperparameter; LMG split of "
+            f"the additive model's R^2; numeric factors with > {metrics.VARIANCE_BINS} values in "
+            f"{metrics.VARIANCE_BINS} quantile bins); residual = interactions + noise.",
             plots.render_variance_shares(shares),
         )
     imp = metrics.importance(results.study, evaluator=evaluator)  # type: ignore[arg-type]
     if len(imp):
         add(
             "param_importance",
-            f"Optuna parameter importance of the study metric ({evaluator} evaluator).",
+            f"Optuna parameter importance of the study metric ({plots.EVALUATOR_NAMES[evaluator]}"
+            " evaluator, complete trials); a second view beside the variance shares.",
             plots.render_importance(imp, evaluator=evaluator),
         )
-    _write_index(out, results, made, command, _summary_tables(results, done, shares))
+    _write_index(out, results, made, command, _index_tables(tables, target))
     return made
 
 
-def _md_table(df) -> list[str]:
+def _cell(v) -> str:
+    if isinstance(v, float | np.floating):
+        if math.isinf(v):
+            return "not reached"
+        return "" if math.isnan(v) else f"{v:.3g}"
+    return str(v)
+
+
+def _ci(df: pd.DataFrame, col: str, lo: str, hi: str) -> pd.Series:
+    """``value [low, high]`` text per row."""
+    return pd.Series([f"{_cell(a)} [{_cell(b)}, {_cell(c)}]"
+                      for a, b, c in zip(df[col], df[lo], df[hi], strict=True)],
+                     index=df.index, dtype=object)  # fmt: skip
+
+
+def _md_table(df: pd.DataFrame) -> list[str]:
     cols = list(df.columns)
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for _, row in df.iterrows():
-        cells = [f"{v:.3g}" if isinstance(v, float) else str(v) for v in row.tolist()]
-        lines.append("| " + " | ".join(cells) + " |")
+        lines.append("| " + " | ".join(_cell(v) for v in row.tolist()) + " |")
     return lines
 
 
-def _summary_tables(results: StudyResults, done, shares) -> list[str]:
-    """Per-strategy robustness, paired differences and variance shares as Markdown."""
-    import numpy as np
-    import pandas as pd
-
-    if not len(done):
+def _index_tables(tables: dict[str, pd.DataFrame], target: float | None) -> list[str]:
+    """The exported tables as Markdown, intervals as ``estimate [low, high]``."""
+    s = tables["summary"]
+    if not len(s):
         return []
-    target = results.spec.metric.target if results.spec is not None else None
-    counted = results.trials[results.trials["counted"]]
-    rows = []
-    for s, g in counted.groupby("strategy", sort=False):
-        v = g["val_acc"].where(g["status"].eq("complete"), np.nan).to_numpy(float)
-        fin = v[np.isfinite(v)]
-        q25, med, q75 = np.percentile(fin, [25, 50, 75]) if len(fin) else (np.nan,) * 3
-        row = {"strategy": s, "runs": len(v), "diverged/failed": int((~np.isfinite(v)).sum()),
-               "median": med, "IQR": q75 - q25, "worst": float(np.nanmin(v)) if len(fin) else
-               np.nan}  # fmt: skip
-        if target is not None:
-            row[f"share >= {target:g}"] = float(np.mean(np.nan_to_num(v) >= target))
-            ttt = g["time_to_target_wall"].to_numpy(float)
-            row["median time to target [s] (reached)"] = (
-                float(np.nanmedian(ttt)) if np.isfinite(ttt).any() else np.nan
-            )
-        rows.append(row)
-    lines = ["", "## Final validation accuracy per strategy (over seeds and parameters)", ""]
-    lines += _md_table(pd.DataFrame(rows))
-    strategies = list(dict.fromkeys(counted["strategy"]))
-    if len(strategies) > 1:
-        base = strategies[0]
-        d = metrics.paired_differences(counted, baseline=base)
-        if len(d):
-            agg = d.groupby("strategy")["difference"].agg(
-                pairs="count", median="median", mean="mean", min="min", max="max"
-            )
-            agg["share better"] = d.groupby("strategy")["difference"].apply(
-                lambda x: (x > 0).mean()
-            )
-            lines += ["", f"## Paired differences vs `{base}` (same seed and parameters)", ""]
-            lines += _md_table(agg.reset_index())
-    lines += ["", "## Variance of the final accuracy explained by each factor (main effects)", ""]
-    lines += _md_table(shares)
+    view = pd.DataFrame({"strategy": s["strategy"], "runs": s["n"], "diverged": s["diverged"],
+                         "failed": s["failed"]})  # fmt: skip
+    if target is not None:
+        view[f"success rate (acc >= {target:g}) [Wilson 95% CI]"] = _ci(
+            s, "success_rate", "success_low", "success_high"
+        )
+    view["median accuracy [bootstrap 95% CI]"] = _ci(s, "median", "median_low", "median_high")
+    view["IQR"] = [f"{_cell(a)} - {_cell(b)}" for a, b in zip(s["q25"], s["q75"], strict=True)]
+    view["worst"] = s["worst"]
+    lines = ["", "## Final validation accuracy per strategy (`summary.csv`)", "",
+             "All runs over seeds and parameters; diverged and failed runs count as accuracy 0 "
+             f"and as failures. Bootstrap: {metrics.BOOTSTRAP_RESAMPLES} resamples, seed "
+             f"{metrics.BOOTSTRAP_SEED}, percentile intervals.", ""]  # fmt: skip
+    lines += _md_table(view)
+    t = tables["time_to_target"]
+    if len(t):
+        tv = pd.DataFrame({"strategy": t["strategy"], "clock": t["clock"], "runs": t["n"],
+                           "reached": t["reached"]})  # fmt: skip
+        tv["median time to target [s] [95% CI]"] = _ci(t, "median", "median_low", "median_high")
+        lines += ["", f"## Time to {target:g} validation accuracy, Kaplan-Meier "
+                  "(`time_to_target.csv`)", "",
+                  "Runs that never reach the target (diverged and failed ones included) are "
+                  "right-censored at the horizon; 'not reached' = the survival curve never drops "
+                  "to 0.5. CI: log-log pointwise band at 0.5.", ""]  # fmt: skip
+        lines += _md_table(tv)
+    p = tables["paired"]
+    if len(p):
+        pv = pd.DataFrame({"strategy": p["strategy"], "baseline": p["baseline"],
+                           "pairs": p["pairs"]})  # fmt: skip
+        pv["median difference [bootstrap 95% CI]"] = _ci(
+            p, "median_difference", "median_low", "median_high"
+        )
+        pv["share better"] = p["share_better"]
+        pv["share worse"] = p["share_worse"]
+        pv["Wilcoxon p"] = p["wilcoxon_p"]
+        lines += ["", "## Paired differences of the final accuracy (`paired.csv`)", "",
+                  "Same seed and parameters; diverged = 0; Wilcoxon signed-rank test, two-sided.",
+                  ""]  # fmt: skip
+        lines += _md_table(pv)
+    v = tables["variance_shares"]
+    vv = v[["factor", "share", "levels"]].copy()
+    vv["quantile bins"] = ["yes" if b else "" for b in v["binned"]]
+    lines += ["", "## Variance of the final accuracy explained by each factor "
+              "(`variance_shares.csv`)", "",
+              f"Main effects, LMG split of R^2; numeric factors with more than "
+              f"{metrics.VARIANCE_BINS} values cut into {metrics.VARIANCE_BINS} quantile bins; "
+              "residual = interactions + noise.", ""]  # fmt: skip
+    lines += _md_table(vv)
     return lines
 
 
@@ -172,6 +243,8 @@ def _write_index(
         "```",
         command,
         "```",
+        "",
+        f"Analysis code version: `{code_version()}`.",
         "",
         "| file | shows |",
         "|---|---|",

@@ -136,6 +136,7 @@ def run_mpi(
             if guard is not None:
                 guard.note = "running trials were marked failed and re-queued"
                 guard.on_stop(lambda reason: slot.fail(f"{reason} (retryable)", _signum(reason)))
+
             def share(trial: Any, point: DesignPoint) -> None:
                 trial.set_user_attr("mpi", {"ranks": group.size, "group": color})
                 if group.size > 1:

@@ -131,6 +131,7 @@ def run_trial(
         [r.get("val_acc") for r in rows],
         [r.get("wall_time") for r in rows],
         [r.get("modelled_time") for r in rows],
+        n_layers=[r.get("n_layers") for r in rows],
         target=spec.metric.target,
         clock=spec.metric.clock,
         budget=spec.metric.budget,

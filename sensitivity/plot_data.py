@@ -11,8 +11,11 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
-from sensitivity.results import param_columns
+from sensitivity import metrics
+from sensitivity.records import counted as _counted
+from sensitivity.records import param_columns, time_column
 
 __all__ = [
     "heatmap_data",
@@ -29,17 +32,9 @@ def label_of(column: str) -> str:
     return {"val acc": "validation accuracy", "train acc": "training accuracy"}.get(name, name)
 
 
-def _counted(trials: pd.DataFrame) -> pd.DataFrame:
-    return trials[trials["counted"]] if "counted" in trials else trials
-
-
 def _metric_values(df: pd.DataFrame, metric: str) -> pd.Series:
-    """Metric with diverged / failed runs at 0 accuracy (they are part of robustness)."""
-    v = df[metric].astype("float64")
-    if metric in ("val_acc", "train_acc"):
-        bad = ~df["status"].eq("complete").fillna(False)
-        v = v.where(~bad & np.isfinite(v), 0.0)
-    return v
+    """Accuracy with diverged / failed runs at 0 (:func:`sensitivity.metrics.accuracy`)."""
+    return metrics.accuracy(df, metric)
 
 
 def heatmap_data(
@@ -120,47 +115,84 @@ def ecdf_data(trials: pd.DataFrame, *, metric: str = "val_acc") -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
+def _step_values(t: np.ndarray, a: np.ndarray, grid: np.ndarray, chance: float) -> np.ndarray:
+    """One run's accuracy at the ``grid`` times: the last finite evaluation at a time
+    ``<= grid`` (carried forward after the run ends), ``chance`` before the first one."""
+    ok = np.isfinite(t) & np.isfinite(a)
+    t, a = t[ok], a[ok]
+    order = np.argsort(t, kind="stable")
+    t, a = t[order], a[order]
+    if len(t) == 0:  # never evaluated (e.g. diverged at once): chance level throughout
+        return np.full(len(grid), chance)
+    idx = np.searchsorted(t, grid, side="right") - 1
+    return np.where(idx >= 0, a[np.clip(idx, 0, None)], chance)
+
+
 def runtime_accuracy_data(
     curves: pd.DataFrame,
     *,
     clock: Literal["wall", "modelled"] = "wall",
     n_points: int = 60,
     metric: str = "val_acc",
+    chance: float = 0.0,
+    trials: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Median and IQR over runs of the accuracy reached by time ``t``, per strategy.
+    """Accuracy reached by time ``t`` over all runs, per strategy: median, IQR, median CI.
 
-    Each run's accuracy at ``t`` is its last evaluated ``metric`` at a time <= ``t`` (NaN rows
-    between evaluations are skipped; a run that ended keeps its final value). The time grid is
-    log-spaced from the earliest to the latest evaluation over all runs.
+    Each run is a step function of ``t``: ``chance`` (the chance level ``1 / n_classes``)
+    before its first evaluation, then its last evaluated ``metric`` (rows without an
+    evaluation are skipped), carried forward after the run ended; so every run counts at every
+    ``t``. With ``trials``, counted runs without any curve (failed before the first iteration)
+    count at ``chance`` throughout. The time grid is log-spaced from the earliest to the latest
+    evaluation time over all runs; the median's interval is the bootstrap percentile interval of
+    :mod:`sensitivity.metrics` at every grid time.
 
-    Returns ``strategy, time, median, q25, q75, n_runs``.
+    Returns:
+        ``strategy, time, median, q25, q75, median_low, median_high, n_runs``.
     """
-    tcol = "wall_time" if clock == "wall" else "modelled_time"
-    df = curves[np.isfinite(curves[metric]) & np.isfinite(curves[tcol]) & (curves[tcol] > 0)]
-    if df.empty:
-        return pd.DataFrame(columns=["strategy", "time", "median", "q25", "q75", "n_runs"])
-    t_min, t_max = float(df[tcol].min()), float(df[tcol].max())
+    cols = ["strategy", "time", "median", "q25", "q75", "median_low", "median_high", "n_runs"]
+    tcol = time_column(clock)
+    ok = np.isfinite(curves[metric]) & np.isfinite(curves[tcol]) & (curves[tcol] > 0)
+    if not ok.any():
+        return pd.DataFrame(columns=cols)
+    t_min, t_max = float(curves.loc[ok, tcol].min()), float(curves.loc[ok, tcol].max())
     grid = np.geomspace(t_min, t_max, n_points) if t_max > t_min else np.array([t_max])
+    missing: dict[str, int] = {}
+    if trials is not None:
+        done = _counted(trials)
+        absent = done[~done["trial"].isin(curves["trial"])]
+        missing = absent.groupby("strategy").size().to_dict()
     out = []
-    for s, g in df.groupby("strategy", sort=True):
-        runs = []
-        for _, run in g.groupby("trial"):
-            run = run.sort_values(tcol)
-            t = run[tcol].to_numpy(float)
-            a = run[metric].to_numpy(float)
-            idx = np.searchsorted(t, grid, side="right") - 1
-            runs.append(np.where(idx >= 0, a[np.clip(idx, 0, None)], np.nan))
+    strategies = list(dict.fromkeys(list(curves["strategy"]) + list(missing)))
+    for s in sorted(strategies):
+        g = curves[curves["strategy"] == s]
+        runs = [
+            _step_values(run[tcol].to_numpy(float, na_value=np.nan),
+                         run[metric].to_numpy(float, na_value=np.nan), grid, chance)
+            for _, run in g.groupby("trial")
+        ]  # fmt: skip
+        runs += [np.full(len(grid), chance)] * int(missing.get(s, 0))
         m = np.vstack(runs)
-        with np.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns before any start
-            q25, med, q75 = np.nanpercentile(m, [25, 50, 75], axis=0)
-        n = np.isfinite(m).sum(axis=0)
-        out.append(
-            pd.DataFrame(
-                {"strategy": s, "time": grid, "median": med, "q25": q25, "q75": q75, "n_runs": n}
-            )  # fmt: skip
-        )
-    return pd.concat(out, ignore_index=True)
+        q25, med, q75 = np.percentile(m, [25, 50, 75], axis=0)
+        lo, hi = _median_band(m)
+        out.append(pd.DataFrame({"strategy": s, "time": grid, "median": med, "q25": q25,
+                                 "q75": q75, "median_low": lo, "median_high": hi,
+                                 "n_runs": len(m)}))  # fmt: skip
+    return pd.concat(out, ignore_index=True)[cols]
+
+
+def _median_band(m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Bootstrap percentile interval of the median over runs (axis 0) at every column."""
+    if m.shape[0] < 2:
+        return np.full(m.shape[1], np.nan), np.full(m.shape[1], np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # constant columns (all at chance) are degenerate
+        res = stats.bootstrap(
+            (m,), np.median, axis=0, n_resamples=metrics.BOOTSTRAP_RESAMPLES,
+            confidence_level=metrics.CONFIDENCE, method="percentile", batch=100,
+            rng=np.random.default_rng(metrics.BOOTSTRAP_SEED),
+        )  # fmt: skip
+    return res.confidence_interval.low, res.confidence_interval.high
 
 
 def default_axes(trials: pd.DataFrame) -> tuple[str | None, str | None]:

@@ -1,7 +1,9 @@
 """Renderers: draw the frames of :mod:`sensitivity.plot_data` (matplotlib + seaborn).
 
 Every function takes a tidy frame and returns a :class:`matplotlib.figure.Figure`; nothing here
-computes a statistic. :func:`save` writes PNG and PDF.
+computes a statistic. :func:`save` writes PNG and PDF without timestamps (same data, same
+bytes). Importing this module does not choose a matplotlib backend (the ``figures`` command
+selects Agg).
 """
 
 from __future__ import annotations
@@ -9,18 +11,14 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
 import matplotlib.ticker
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from sensitivity.plot_data import label_of  # noqa: E402
+from sensitivity.plot_data import label_of
 
 __all__ = [
     "render_heatmap",
@@ -29,6 +27,8 @@ __all__ = [
     "render_runtime_accuracy",
     "render_importance",
     "render_variance_shares",
+    "render_strategy_summary",
+    "EVALUATOR_NAMES",
     "save",
     "strategy_colors",
 ]
@@ -47,6 +47,7 @@ def _order(data: pd.DataFrame, order: list[str] | None) -> list[str]:
     return [s for s in order if s in present] + sorted(s for s in present if s not in order)
 
 
+EVALUATOR_NAMES = {"fanova": "fANOVA", "ped_anova": "PED-ANOVA", "mdi": "MDI"}
 _RC = {"font.size": 10, "axes.titlesize": 11, "axes.labelsize": 10, "legend.fontsize": 9}
 
 
@@ -164,7 +165,8 @@ def render_runtime_accuracy(
     metric_label: str = "validation accuracy",
     order: list[str] | None = None,
 ) -> Figure:
-    """Median (line) and IQR (band) of the accuracy reached by time t; one panel per clock."""
+    """Median (line) with its confidence band (``median_low..median_high``) and the quartiles
+    (dotted) of the accuracy reached by time t; one panel per clock."""
     titles = {"wall": "wall time [s]", "modelled": "modelled parallel time [s]"}
     with plt.rc_context(_RC):
         fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 3.6), squeeze=False,
@@ -175,9 +177,11 @@ def render_runtime_accuracy(
             for s in strategies:
                 g = data[data["strategy"] == s]
                 c = colors[s]
-                ax.plot(g["time"], g["median"], color=c, label=f"{s} (median)")
-                ax.fill_between(g["time"], g["q25"], g["q75"], color=c, alpha=0.25, lw=0,
-                                label=f"{s} (IQR)")  # fmt: skip
+                ax.plot(g["time"], g["median"], color=c, label=f"{s} (median, 95% CI)")
+                ax.fill_between(g["time"], g["median_low"], g["median_high"], color=c,
+                                alpha=0.3, lw=0)  # fmt: skip
+                ax.plot(g["time"], g["q25"], color=c, lw=0.8, ls=":")
+                ax.plot(g["time"], g["q75"], color=c, lw=0.8, ls=":")
             ax.set_xscale("log")
             ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
             ax.set_xlabel(titles.get(clock, clock))
@@ -188,28 +192,95 @@ def render_runtime_accuracy(
 
 
 def render_importance(data: pd.DataFrame, *, evaluator: str) -> Figure:
-    """Horizontal bars of normalised parameter importance."""
+    """Horizontal bars of normalised parameter importance; the evaluator named in the title."""
     with plt.rc_context(_RC):
         fig, ax = plt.subplots(figsize=(4.8, 0.45 * max(len(data), 2) + 1.4),
                                constrained_layout=True)  # fmt: skip
         d = data.sort_values("importance")
         ax.barh([label_of(p) for p in d["param"]], d["importance"], color=sns.color_palette()[0])
         ax.set_xlabel(f"importance ({evaluator})")
-        ax.set_title("Hyperparameter importance")
+        ax.set_title(
+            f"Hyperparameter importance (Optuna {EVALUATOR_NAMES.get(evaluator, evaluator)})"
+        )
         ax.set_xlim(0, max(1.0, float(d["importance"].max()) if len(d) else 1.0))
     return fig
 
 
 def render_variance_shares(data: pd.DataFrame) -> Figure:
-    """Horizontal bars of the main-effect variance shares (``factor, share``)."""
+    """Horizontal bars of the main-effect variance shares (``factor, share``; factors cut into
+    quantile bins are labelled with their bin count)."""
     with plt.rc_context(_RC):
         fig, ax = plt.subplots(figsize=(4.8, 0.45 * max(len(data), 2) + 1.4),
                                constrained_layout=True)  # fmt: skip
         d = data.iloc[::-1]
-        ax.barh([label_of(f) for f in d["factor"]], d["share"], color=sns.color_palette()[2])
+        binned = d["binned"] if "binned" in d else pd.Series(False, index=d.index)
+        levels = d["levels"] if "levels" in d else binned
+        labels = [
+            label_of(f) + (f" ({n} quantile bins)" if b else "")
+            for f, b, n in zip(d["factor"], binned, levels, strict=True)
+        ]
+        ax.barh(labels, d["share"], color=sns.color_palette()[2])
         ax.set_xlabel("share of variance of the final accuracy")
+        ax.set_xlim(0, 1)
         ax.set_title("Seed vs hyperparameters: variance explained")
-        ax.axvline(0, color="black", lw=0.8)
+    return fig
+
+
+def render_strategy_summary(
+    summary: pd.DataFrame,
+    time_to_target: pd.DataFrame,
+    *,
+    target: float | None,
+    order: list[str] | None = None,
+) -> Figure:
+    """Per strategy with 95 % error bars: success rate (``success_low/high``), median final
+    accuracy (``median_low/high``) and, when given, the Kaplan-Meier median time to target per
+    clock (an ``inf`` median is written "not reached", an ``inf`` upper bound drawn as an
+    open bar ending in an arrow)."""
+    strategies = _order(summary, order)
+    colors = strategy_colors(strategies)
+    panels = ["success", "median"] if target is not None else ["median"]
+    clocks = list(dict.fromkeys(time_to_target["clock"])) if len(time_to_target) else []
+    panels += [f"time:{c}" for c in clocks]
+    with plt.rc_context(_RC):
+        fig, axes = plt.subplots(1, len(panels), figsize=(3.2 * len(panels) + 0.6, 3.4),
+                                 squeeze=False, constrained_layout=True)  # fmt: skip
+        for ax, panel in zip(axes[0], panels, strict=True):
+            if panel.startswith("time:"):
+                clock = panel.split(":")[1]
+                d = time_to_target[time_to_target["clock"] == clock].set_index("strategy")
+                col, lo, hi = "median", "median_low", "median_high"
+                title = f"median time to {target:g} [s]\n({clock}, Kaplan-Meier)"
+            else:
+                d = summary.set_index("strategy")
+                col, lo, hi = (("success_rate", "success_low", "success_high") if panel == "success"
+                               else ("median", "median_low", "median_high"))  # fmt: skip
+                title = (f"share of runs >= {target:g}\n(Wilson 95% CI)" if panel == "success"
+                         else "median final accuracy\n(bootstrap 95% CI)")  # fmt: skip
+            finite_top = [float(v) for v in d[[col, hi]].to_numpy().ravel() if np.isfinite(v)]
+            top = max(finite_top, default=1.0)
+            for i, s in enumerate(strategies):
+                if s not in d.index:
+                    continue
+                v, a, b = float(d.at[s, col]), float(d.at[s, lo]), float(d.at[s, hi])
+                if not np.isfinite(v):
+                    ax.text(i, top * 0.5, "not\nreached", ha="center", va="center", fontsize=8)
+                    continue
+                open_top = not np.isfinite(b)  # upper bound "not reached": open bar + arrow
+                b = top * 1.08 if open_top else b
+                err = [[v - a if np.isfinite(a) else 0.0], [b - v]]
+                ax.errorbar([i], [v], yerr=err, fmt="o", color=colors[s], capsize=0 if open_top
+                            else 4)  # fmt: skip
+                if open_top:
+                    ax.plot([i], [b], marker="^", color=colors[s])
+            ax.set_xticks(range(len(strategies)), strategies)
+            ax.set_xlim(-0.6, len(strategies) - 0.4)
+            ax.set_title(title)
+            if not panel.startswith("time:"):
+                ax.set_ylim(0, 1.02)
+            else:
+                ax.set_ylim(0, top * 1.15)
+        fig.suptitle("All runs per strategy (failures included)")
     return fig
 
 
@@ -218,7 +289,8 @@ def save(fig: Figure, directory: str | Path, name: str) -> list[Path]:
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / f"{name}.png", out / f"{name}.pdf"]
-    fig.savefig(paths[0], dpi=200)
-    fig.savefig(paths[1], metadata={"CreationDate": None})
+    fig.savefig(paths[0], dpi=200, metadata={"Software": None})
+    fig.savefig(paths[1], metadata={"CreationDate": None, "ModDate": None, "Producer": None,
+                                    "Creator": None})  # fmt: skip
     plt.close(fig)
     return paths

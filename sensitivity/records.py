@@ -24,8 +24,9 @@ Curve (user attribute ``curve``): the solver's history columns :data:`CURVE_COLU
 
 Time to target -- the censoring rule (one rule, used everywhere)
 -----------------------------------------------------------------
-A run *reaches* the target at the first evaluated history row with ``val_acc >= target`` whose
-time on the metric's clock is ``<= budget`` (no budget: any time). Its time to target is that
+A run *reaches* the target at the first evaluated history row of its final-depth network (rows
+of nested iteration's coarser levels do not count) with ``val_acc >= target`` whose time on the
+metric's clock is ``<= budget`` (no budget: any time). Its time to target is that
 row's wall and modelled time. A run that does not reach it -- it stopped, diverged, failed, or
 arrived after the budget -- *never* reaches it: in survival summaries it is right-censored at the
 horizon ``H = budget`` (``H = +inf`` without a budget), so failures stay in the risk set to the
@@ -60,6 +61,8 @@ __all__ = [
     "event_times",
     "horizon",
     "time_column",
+    "param_columns",
+    "counted",
 ]
 
 # Copy of solver.stopping.HISTORY_COLUMNS (tests/test_sensitivity_records.py checks they agree),
@@ -91,6 +94,17 @@ TRIAL_STATUSES = ("complete", "diverged", "failed")
 Clock = Literal["wall", "modelled"]
 
 
+def param_columns(df: Any) -> list[str]:
+    """Names of the ``param_<name>`` columns (searched parameters) of a trials or curves frame."""
+    return [c for c in df.columns if c.startswith("param_")]
+
+
+def counted(trials: Any) -> Any:
+    """The trials standing for design points (``counted`` column; all rows when absent):
+    complete, diverged and failed alike -- every summary counts failures."""
+    return trials[trials["counted"].astype(bool)] if "counted" in trials else trials
+
+
 def time_column(clock: Clock) -> str:
     """History / record column of a clock: ``wall_time`` or ``modelled_time``."""
     if clock not in ("wall", "modelled"):
@@ -110,13 +124,15 @@ class TimeToTarget:
     Attributes:
         reached: the target was reached within the budget.
         wall, modelled: wall / modelled time of the first row at the target (NaN if not reached).
-        best_acc: best finite validation accuracy evaluated within the budget (NaN if none).
+        best_acc: best finite final-depth validation accuracy within the budget (NaN if none).
+        row: index of the history row at the target (``None`` if not reached).
     """
 
     reached: bool
     wall: float
     modelled: float
     best_acc: float
+    row: int | None = None
 
     def time(self, clock: Clock) -> float:
         """Time to target on ``clock`` (NaN if not reached)."""
@@ -135,6 +151,7 @@ def time_to_target(
     target: float | None,
     clock: Clock = "wall",
     budget: float | None = None,
+    n_layers: Sequence[Any] | None = None,
 ) -> TimeToTarget:
     """First evaluation at the target within the budget (the module's censoring rule).
 
@@ -144,16 +161,22 @@ def time_to_target(
         target: accuracy to reach (``None``: never reached).
         clock: clock the ``budget`` is measured on.
         budget: last admissible time on ``clock`` (``None``: no limit).
+        n_layers: the history's ``n_layers`` column, shape ``(n_rows,)``: only rows of the
+            final depth (that of the last row) count (``None``: every row).
 
     Returns:
-        :class:`TimeToTarget`; ``reached`` iff some row ``i`` has ``val_acc[i] >= target`` and
-        ``t[i] <= budget``; times of the first such row.
+        :class:`TimeToTarget`; ``reached`` iff some final-depth row ``i`` has
+        ``val_acc[i] >= target`` and ``t[i] <= budget``; times of the first such row.
     """
     acc = _floats(val_acc)
     wall = _floats(wall_time)
     modelled = _floats(modelled_time)
     t = wall if clock == "wall" else modelled
     within = np.ones(len(acc), bool) if budget is None else (t <= budget)
+    if n_layers is not None and len(acc):
+        depth = _floats(n_layers)
+        if np.isfinite(depth[-1]):  # unknown depths: every row counts
+            within &= depth == depth[-1]
     ok = np.isfinite(acc) & within
     best = float(acc[ok].max()) if ok.any() else math.nan
     if target is None:
@@ -162,7 +185,7 @@ def time_to_target(
     if len(hits) == 0:
         return TimeToTarget(False, math.nan, math.nan, best)
     i = int(hits[0])
-    return TimeToTarget(True, float(wall[i]), float(modelled[i]), best)
+    return TimeToTarget(True, float(wall[i]), float(modelled[i]), best, i)
 
 
 def time_to_target_score(

@@ -60,7 +60,7 @@ import optuna
 import pandas as pd
 
 from sensitivity.errors import StorageError
-from sensitivity.records import CURVE_COLUMNS, RECORD_FIELDS
+from sensitivity.records import CURVE_COLUMNS, RECORD_FIELDS, param_columns
 from sensitivity.spec import StudySpec, load_spec
 
 __all__ = ["StudyResults", "load", "export", "TRIAL_COLUMNS", "param_columns"]
@@ -98,11 +98,6 @@ class StudyResults:
     def counted(self) -> pd.DataFrame:
         """The trials standing for design points (one per point)."""
         return self.trials[self.trials["counted"]].reset_index(drop=True)
-
-
-def param_columns(df: pd.DataFrame) -> list[str]:
-    """Names of the ``param_*`` columns of a trials or curves frame."""
-    return [c for c in df.columns if c.startswith("param_")]
 
 
 def _resolve(source: str | Path | StudySpec, storage: str | None) -> tuple[Any, str, Any]:
@@ -291,12 +286,17 @@ def load(source: str | Path | StudySpec, *, storage: str | None = None) -> Study
 
 
 def export(results: StudyResults, out_dir: str | Path, *, formats=("parquet", "csv")) -> list[Path]:
-    """Write ``trials`` and ``curves`` as parquet and/or CSV into ``out_dir``; return the paths."""
+    """Write ``trials`` and ``curves`` (parquet and/or CSV) and the summary tables
+    ``summary, paired, variance_shares, time_to_target`` (CSV, :mod:`sensitivity.tables`)
+    into ``out_dir``; return the paths. Every file gets a last column ``code_version``: the git
+    commit of the code that wrote it (the commits of the runs are in ``resolved.json``)."""
+    from sensitivity.tables import code_version, study_tables
+
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for name, df in (("trials", results.trials), ("curves", results.curves)):
-        frame = df.copy()
+        frame = df.assign(code_version=code_version())
         for c in param_columns(frame):
             if frame[c].dtype == object:
                 frame[c] = frame[c].astype("string")
@@ -308,4 +308,8 @@ def export(results: StudyResults, out_dir: str | Path, *, formats=("parquet", "c
             path = out / f"{name}.csv"
             frame.to_csv(path, index=False)
             written.append(path)
+    for name, df in study_tables(results).items():
+        path = out / f"{name}.csv"
+        df.to_csv(path, index=False)
+        written.append(path)
     return written

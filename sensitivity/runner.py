@@ -144,12 +144,21 @@ def store_outcome(h: StudyHandle, trial: optuna.Trial, outcome: Outcome) -> bool
 
 @contextlib.contextmanager
 def signals_interrupt() -> Iterator[None]:
-    """Turn SIGINT/SIGTERM into :class:`Interrupted` while inside (main thread only)."""
+    """Turn the first SIGINT/SIGTERM into :class:`Interrupted` while inside (main thread only);
+    later ones are ignored so that the running trial's fail-and-requeue completes."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
+    raised: list[int] = []
+
     def handler(signum: int, frame: Any) -> None:
+        if raised:  # a second signal must not cut the re-queue of the first one short
+            return
+        raised.append(signum)
+        if _DEFERRED.depth:  # inside a claim: raise once the claimed trial is known
+            _DEFERRED.pending = signum
+            return
         raise Interrupted(signum)
 
     old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
@@ -158,6 +167,29 @@ def signals_interrupt() -> Iterator[None]:
     finally:
         for s, h in old.items():
             signal.signal(s, h)
+
+
+class _Deferral:
+    """Signals arriving while a trial is being claimed are raised after the claim, so that the
+    claimed trial is known to :meth:`TrialSlot.fail` (no trial is left RUNNING)."""
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self.pending: int | None = None
+
+    @contextlib.contextmanager
+    def __call__(self) -> Iterator[None]:
+        self.depth += 1
+        try:
+            yield
+        finally:
+            self.depth -= 1
+        if self.depth == 0 and self.pending is not None:
+            signum, self.pending = self.pending, None
+            raise Interrupted(signum)
+
+
+_DEFERRED = _Deferral()
 
 
 class TrialSlot:
@@ -176,12 +208,12 @@ class TrialSlot:
 
     def claim(self) -> tuple[optuna.Trial, DesignPoint] | None:
         """:func:`claim` unless stopped (then :class:`Interrupted`)."""
-        with self.lock:
+        with self.lock, _DEFERRED():
             if self.stopped is not None:
                 raise Interrupted(self.stopped)
             got = claim(self.h)
             self.trial = got[0] if got is not None else None
-            return got
+        return got
 
     def done(self) -> None:
         with self.lock:

@@ -24,6 +24,7 @@ from typing import Any
 from sensitivity import bridge
 from sensitivity.design import make_design
 from sensitivity.errors import Interrupted, StudyError
+from sensitivity.nested import thaw
 from sensitivity.runner import WorkerReport, work
 from sensitivity.spec import StudySpec
 from sensitivity.storage import (
@@ -65,14 +66,6 @@ def versions() -> dict[str, str]:
     return out
 
 
-def _plain(value: Any) -> Any:
-    if hasattr(value, "items"):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
-
-
 def _write_resolved(spec: StudySpec, h: StudyHandle, argv: list[str], workers: int) -> None:
     path = spec.results_path / "resolved.json"
     meta: dict[str, Any] = {}
@@ -101,7 +94,7 @@ def _write_resolved(spec: StudySpec, h: StudyHandle, argv: list[str], workers: i
         "metric": spec.metric.name,
         "target": spec.metric.target,
         "storage": spec.run.storage or str(spec.results_path / "journal.log"),
-        "spec": _plain(spec.raw),
+        "spec": thaw(spec.raw),
         "runs": runs,
     }
     path.write_text(json.dumps(meta, indent=2, default=str) + "\n", encoding="utf-8")
@@ -174,7 +167,7 @@ def coverage(h: StudyHandle) -> dict[str, dict[str, tuple[int, int]]]:
     for pt in h.design:
         fields = {"strategy": pt.strategy, "seed": pt.seed} | dict(pt.params)
         for k, v in fields.items():
-            label = json.dumps(_plain(v)) if isinstance(v, list | tuple | dict) else f"{v:.4g}" \
+            label = json.dumps(thaw(v)) if isinstance(v, list | tuple | dict) else f"{v:.4g}" \
                 if isinstance(v, float) else str(v)  # fmt: skip
             d, n = out.setdefault(k, {}).get(label, (0, 0))
             out[k][label] = (d + (pt.index in done_idx), n + 1)

@@ -41,6 +41,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from sensitivity.design import DesignPoint, design_total, make_design
 from sensitivity.errors import StorageError
+from sensitivity.nested import thaw
 from sensitivity.spec import StudySpec
 
 __all__ = [
@@ -94,18 +95,10 @@ def harness_lock(spec: StudySpec) -> Iterator[None]:
 
 def design_fingerprint(spec: StudySpec) -> str:
     """Hash of everything that decides what a trial computes (not run settings or prose)."""
-    raw = {k: v for k, v in _plain(spec.raw).items() if k not in ("run",)}
+    raw = {k: v for k, v in thaw(spec.raw).items() if k not in ("run",)}
     raw.pop("study", None)
     text = json.dumps(raw, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def _plain(value: Any) -> Any:
-    if hasattr(value, "items"):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
 
 
 @dataclass

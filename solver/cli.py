@@ -205,21 +205,14 @@ def _check_levels(args: argparse.Namespace) -> None:
 def _setup(args: argparse.Namespace, comm):
     """Everything that can fail on bad input, before training: data, configs."""
     from solver import NetworkConfig
-    from solver.data import load_dataset
-    from solver.errors import DataError
+    from solver.data import check_size, load_dataset
     from solver.presets import REFERENCE_NETWORK
 
     _check_levels(args)
     if Path(args.out).exists() and not Path(args.out).is_dir():
         raise SolverError(f"`--out {args.out}` is a file. Fix: pass a folder (it is created).")
     data = load_dataset(args.data, **_parse_options(args.data_option, "--data-option"))
-    if data.n_train < 2 * data.n_classes or data.n_val < 1:
-        raise DataError(
-            f"`--data {args.data}` has {data.n_train} training and {data.n_val} validation samples "
-            f"for {data.n_classes} classes; training needs at least 2 per class "
-            f"({2 * data.n_classes}) and one validation sample. Fix: use a larger data set "
-            "(e.g. --data-option n_train_per_class=200)."
-        )
+    check_size(data)
     config = NetworkConfig(
         n_features=data.n_features,
         n_classes=data.n_classes,

@@ -54,9 +54,7 @@ def check_memory(
     Raises:
         ConfigError: names the layers, the samples, the estimate and the memory available.
     """
-    need = estimate_bytes(
-        n_layers, width, n_samples, lbfgs_memory=lbfgs_memory, n_ranks=n_ranks
-    )
+    need = estimate_bytes(n_layers, width, n_samples, lbfgs_memory=lbfgs_memory, n_ranks=n_ranks)
     have = available_bytes() if available is None else available
     if have is not None and need > have:
         raise ConfigError(

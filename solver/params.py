@@ -180,7 +180,16 @@ class Params:
         path = Path(path)
         if not path.exists():
             raise DataError(f"parameter file {path} does not exist.")
-        with np.load(path) as data:
+        try:
+            archive = np.load(path, allow_pickle=False)
+            if not hasattr(archive, "files"):
+                raise ValueError("a single array, not an .npz archive")
+        except (ValueError, OSError, EOFError):
+            raise DataError(
+                f"parameter file {path} is not an .npz archive written by Params.save. Fix: pass "
+                "the params.npz that `python -m solver train` or Params.save wrote."
+            ) from None
+        with archive as data:
             missing = [k for k in FIELDS if k not in data.files]
             if missing:
                 raise DataError(

@@ -29,9 +29,13 @@ def _layer_parallel_study(tmp_path: Path) -> Path:
     """Long 2-rank layer-parallel trials (the ranks meet in an allreduce every step)."""
     study = write_study(tmp_path, iterations=100000, learning_rates="[0.01, 0.02]",
                         scales="[0.1]", heartbeat=0.5, grace=30.0)  # fmt: skip
-    text = study.read_text().replace("n_layers = 4", "n_layers = 8").replace(
-        "[strategies.random]",
-        "[training.parallel]\nmin_coarse_size = 2\n\n[strategies.random]",
+    text = (
+        study.read_text()
+        .replace("n_layers = 4", "n_layers = 8")
+        .replace(
+            "[strategies.random]",
+            "[training.parallel]\nmin_coarse_size = 2\n\n[strategies.random]",
+        )
     )
     study.write_text(text)
     return study
@@ -144,3 +148,35 @@ def test_signal_during_layer_parallel_training_ends_solver_train(tmp_path: Path)
             proc.kill()
     assert proc.returncode == 128 + signal.SIGTERM, err
     assert "python -m solver: interrupted by SIGTERM; stopping all 2 ranks" in err
+
+
+def test_study_file_only_one_rank_can_read(tmp_path: Path) -> None:
+    """``sensitivity run`` under mpiexec where rank 1 gets a missing study file: every rank ends
+    at once with rank 1's one-line reason; nothing is written."""
+    mpiexec = require_mpi()
+    study = write_study(tmp_path)
+    cmd = [
+        mpiexec,
+        "-n",
+        "1",
+        sys.executable,
+        "-m",
+        "sensitivity",
+        "run",
+        str(study),
+        ":",
+        "-n",
+        "1",
+        sys.executable,
+        "-m",
+        "sensitivity",
+        "run",
+        str(tmp_path / "gone.toml"),
+    ]
+    t0 = time.monotonic()
+    proc = subprocess.run(cmd, cwd=REPO, env=_env(), capture_output=True, text=True, timeout=60)
+    assert time.monotonic() - t0 < 30
+    assert proc.returncode == 2, proc.stderr
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "gone.toml: cannot read the study file" in lines[0], lines
+    assert not (tmp_path / "results").exists()

@@ -50,19 +50,35 @@ def test_six_trial_study_end_to_end(tmp_path: Path, capsys) -> None:
 
     paths = export(res, tmp_path / "export")
     back = pd.read_parquet(tmp_path / "export" / "trials.parquet")
-    assert len(paths) == 4 and back.shape == t.shape
-    assert pd.read_csv(tmp_path / "export" / "curves.csv").shape == c.shape
+    assert len(paths) == 8 and back.drop(columns="code_version").shape == t.shape
+    assert back["code_version"].nunique() == 1
+    assert pd.read_csv(tmp_path / "export" / "curves.csv").shape == (len(c), c.shape[1] + 1)
+    summary = pd.read_csv(tmp_path / "export" / "summary.csv")
+    assert summary["n"].tolist() == [6] and summary["code_version"].notna().all()
+    ttt = pd.read_csv(tmp_path / "export" / "time_to_target.csv")
+    assert ttt["clock"].tolist() == ["wall", "modelled"]
+    assert (ttt["reached"] == int(t["reached_target"].sum())).all()
 
     figdir = tmp_path / "figs"
     assert main(["figures", str(study), "--out", str(figdir)]) == 0
-    for name in ("robustness_heatmap", "seed_spread", "accuracy_ecdf", "runtime_to_accuracy",
-                 "variance_shares",
-                 "param_importance"):  # fmt: skip
+    names = ("robustness_heatmap", "seed_spread", "accuracy_ecdf", "strategy_summary",
+             "runtime_to_accuracy", "variance_shares", "param_importance")  # fmt: skip
+    for name in names:
         for ext in ("png", "pdf"):
             f = figdir / f"{name}.{ext}"
             assert f.exists() and f.stat().st_size > 1000, f
     index = (figdir / "INDEX.md").read_text()
     assert "python -m sensitivity figures" in index and "robustness_heatmap.png" in index
+    # INDEX shows the exported summary (one implementation), with its interval
+    s = summary.iloc[0]
+    assert f"{s['median']:.3g} [{s['median_low']:.3g}, {s['median_high']:.3g}]" in index
+    # same data, same bytes: no timestamps in the figure files
+    again = tmp_path / "figs2"
+    assert main(["figures", str(study), "--out", str(again)]) == 0
+    for name in names:
+        for ext in ("png", "pdf"):
+            f = f"{name}.{ext}"
+            assert (figdir / f).read_bytes() == (again / f).read_bytes(), f
 
     # Optuna's own tools read the storage
     optuna_cli = Path(sys.executable).parent / "optuna"
@@ -117,6 +133,18 @@ def test_tpe_design_fills_slots_without_duplicates(tmp_path: Path) -> None:
     assert (t["state"] == "COMPLETE").all()
 
 
+def test_lhs_study_exports_bounded_variance_shares(tmp_path: Path) -> None:
+    study = write_study(tmp_path, name="lhs", iterations=5)
+    text = study.read_text().replace('kind = "grid"', 'kind = "lhs"\npoints = 12')
+    text = text.replace("values = [0.001, 0.01, 0.1]", "low = 0.001\nhigh = 0.1\nlog = true")
+    study.write_text(text.replace("values = [0.01, 1.0]", "low = 0.01\nhigh = 1.0\nlog = true"))
+    assert main(["run", str(study), "--quiet"]) == 0
+    assert main(["export", str(study), "--out", str(tmp_path / "x"), "--format", "csv"]) == 0
+    v = pd.read_csv(tmp_path / "x" / "variance_shares.csv").set_index("factor")
+    assert v["share"].between(0, 1).all() and v["share"].drop("residual").sum() <= 1 + 1e-12
+    assert v.loc["param_learning_rate", "binned"] and v.loc["param_learning_rate", "levels"] == 5
+
+
 def test_worker_needs_an_existing_study(tmp_path: Path, capsys) -> None:
     study = write_study(tmp_path, name="nostudy")
     assert main(["worker", str(study), "--quiet"]) == 2
@@ -145,3 +173,19 @@ def test_progress_line_counts_and_eta() -> None:
     assert line.startswith("[##------] 10/40 done | 2 running | 1 failed | 30 remaining")
     assert line.endswith("0:20 | ETA 2:00")  # 4 s per trial since start x 30 remaining
     assert format_progress(c | {"remaining": 0}, elapsed=1, done_since_start=0).endswith("0:00")
+
+
+def test_time_to_target_study_scores_censored_trials_above_successes(tmp_path: Path) -> None:
+    """Issue 8 "done when": on a time-to-target study with failures, every censored trial's
+    stored value is >= every successful trial's."""
+    study = write_study(tmp_path, name="ttt", learning_rates="[1e-4, 0.01, 0.1]")
+    text = study.read_text().replace(
+        'name = "val_acc"\ntarget = 0.3', 'name = "time_to_target"\ntarget = 0.4\nbudget = 30.0'
+    )
+    study.write_text(text)
+    assert main(["run", str(study), "--quiet"]) == 0
+    t = load(tmp_path / "results" / "ttt").trials
+    hit, miss = t[t["reached_target"]], t[~t["reached_target"]]
+    assert len(hit) and len(miss), t[["param_learning_rate", "val_acc", "reached_target"]]
+    assert miss["value"].min() >= 30.0 >= hit["value"].max()
+    assert (hit["value"] == hit["time_to_target_wall"]).all()

@@ -59,24 +59,27 @@ def test_time_to_target_with_censoring() -> None:
     assert tm.loc[0, "time"] == 1.0
 
 
-def test_summarize_median_iqr_worst_success() -> None:
+def test_summarize_counts_diverged_runs_as_accuracy_zero() -> None:
     s = metrics.summarize(_trials(), target=0.65)
     s = s.set_index(["strategy", "param_learning_rate"])
     r = s.loc[("random", 0.01)]
-    assert r["n"] == 3 and r["failures"] == 1
-    assert r["worst"] == -np.inf  # a diverged run is the worst case
-    assert r["median"] == pytest.approx(0.515)
-    assert r["success_rate"] == 0.0
+    assert r["n"] == 3 and r["diverged"] == 1 and r["failed"] == 0
+    assert r["worst"] == 0.0  # the diverged run, as accuracy 0
+    assert r["median"] == pytest.approx(0.51)  # median of 0, 0.51, 0.52
+    assert r["success_rate"] == 0.0 and r["success_low"] == 0.0
     n = s.loc[("nested", 0.1)]
-    assert n["median"] == pytest.approx(0.81) and n["iqr"] == pytest.approx(0.01)
+    assert n["median"] == pytest.approx(0.81) and n["q75"] - n["q25"] == pytest.approx(0.01)
     assert n["worst"] == pytest.approx(0.80) and n["success_rate"] == 1.0
+    # Wilson 95 % interval of 3/3: [n / (n + z^2), 1]
+    assert n["success_low"] == pytest.approx(3 / (3 + 1.959964**2)) and n["success_high"] == 1.0
+    assert n["median_low"] <= n["median"] <= n["median_high"]
 
 
 def test_paired_differences_match_seeds_and_params() -> None:
     d = metrics.paired_differences(_trials(), baseline="random")
     assert len(d) == 6 and set(d["strategy"]) == {"nested"}
-    finite = d["difference"].dropna()
-    assert len(finite) == 5 and np.allclose(finite, 0.1)
+    # the diverged baseline run counts as 0: its pair differs by the nested accuracy 0.6
+    assert sorted(d["difference"].round(9)) == [0.1] * 5 + [0.6]
 
 
 def test_variance_shares_attribute_to_the_right_factor() -> None:
@@ -85,6 +88,7 @@ def test_variance_shares_attribute_to_the_right_factor() -> None:
     assert v["param_learning_rate"] > v["strategy"] > v["seed"] > 0
     assert v["param_init_scale"] == 0.0  # constant factor explains nothing
     assert v.drop("residual").sum() + v["residual"] == pytest.approx(1.0)
+    assert (v >= 0).all() and (v <= 1).all()
 
 
 def test_importance_requires_explicit_known_evaluator() -> None:
@@ -107,12 +111,13 @@ def test_heatmap_data_counts_diverged_as_zero() -> None:
 
 
 def test_runtime_accuracy_data_is_last_value_so_far() -> None:
-    d = plot_data.runtime_accuracy_data(_curves(), n_points=5)
+    d = plot_data.runtime_accuracy_data(_curves(), n_points=5, chance=0.2)
     nested = d[d["strategy"] == "nested"]
     assert nested["time"].iloc[0] == 0.5 and nested["time"].iloc[-1] == 3.0
     assert nested["median"].iloc[-1] == 0.9
     random = d[d["strategy"] == "random"]
     assert random["median"].iloc[-1] == 0.4  # NaN rows (not evaluated) are skipped
+    assert (d["n_runs"] == 1).all()
 
 
 def test_ecdf_is_monotone_and_ends_at_one() -> None:

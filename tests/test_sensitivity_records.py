@@ -150,3 +150,22 @@ def test_time_to_target_needs_a_budget() -> None:
     doc["metric"] = {"name": "time_to_target", "target": 0.75}
     doc["training"] = {"stop": {"time_budget": 30.0}}
     assert parse_spec(doc).metric.budget == 30.0  # wall clock: the training's time budget
+
+
+def test_importing_plots_leaves_the_matplotlib_backend_alone() -> None:
+    import os
+
+    code = "import matplotlib, sensitivity.plots; print(matplotlib.get_backend())"
+    env = dict(os.environ, MPLBACKEND="svg")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         check=True, env=env)  # fmt: skip
+    assert out.stdout.strip().lower() == "svg"
+
+
+def test_only_the_final_depth_network_reaches_the_target() -> None:
+    """Nested iteration: a coarse level at the target does not count; the final depth does."""
+    acc = [0.9, 0.5, 0.85]
+    t = [1.0, 2.0, 3.0]
+    hit = records.time_to_target(acc, t, t, target=0.8, n_layers=[4, 16, 16])
+    assert hit.reached and hit.wall == 3.0 and hit.row == 2 and hit.best_acc == 0.85
+    assert records.time_to_target(acc, t, t, target=0.8).wall == 1.0  # without depths

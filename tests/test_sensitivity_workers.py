@@ -94,3 +94,66 @@ def test_sigterm_fails_running_trial_as_retryable(tmp_path: Path) -> None:
     waiting = [t for t in trials if t.state.name == "WAITING"]
     assert [t.user_attrs["design_index"] for t in waiting] == [0]
     assert waiting[0].user_attrs["retry_of"] == number
+
+
+def test_kill_9_of_run_stops_its_workers_and_requeues(tmp_path: Path) -> None:
+    """``kill -9`` of ``sensitivity run --workers 2``: the workers notice (parent-death signal,
+    getppid polling), fail and re-queue their trials and exit; none keeps training."""
+    study = write_study(tmp_path, iterations=100000, learning_rates="[0.001, 0.01]",
+                        scales="[0.1]", heartbeat=0.2, grace=60.0)  # fmt: skip
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    log = open(tmp_path / "stderr.txt", "w")  # noqa: SIM115 - the workers inherit it
+    run = subprocess.Popen(
+        [sys.executable, "-m", "sensitivity", "run", str(study), "--workers", "2", "--quiet"],
+        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=log,
+    )  # fmt: skip
+    try:
+        end = time.monotonic() + 60
+        h = None
+        while time.monotonic() < end:
+            if (tmp_path / "results" / "tiny" / "journal.log").exists():
+                h = h or open_study(load_spec(study), create=False)
+                if len([t for t in h.trials() if t.state.name == "RUNNING"]) == 2:
+                    break
+            assert run.poll() is None, (tmp_path / "stderr.txt").read_text()
+            time.sleep(0.05)
+        else:
+            raise AssertionError("the workers never started their trials")
+        children = Path(f"/proc/{run.pid}/task/{run.pid}/children").read_text().split()
+        assert len(children) == 2
+        run.kill()  # SIGKILL: no chance to forward anything
+        run.wait(timeout=30)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and any(Path(f"/proc/{c}").exists() for c in children):
+            time.sleep(0.1)
+        alive = [c for c in children if Path(f"/proc/{c}").exists()]
+        assert not alive, ("orphaned workers", (tmp_path / "stderr.txt").read_text())
+    finally:
+        if run.poll() is None:
+            run.kill()
+        log.close()
+    trials = open_study(load_spec(study), create=False).trials()
+    running = [t.number for t in trials if t.state.name == "RUNNING"]
+    assert not running, (running, (tmp_path / "stderr.txt").read_text())
+    failed = [t for t in trials if t.state.name == "FAIL"]
+    assert len(failed) == 2
+    assert all("interrupted by SIGTERM (retryable)" in t.user_attrs["reason"] for t in failed)
+    assert sorted(t.user_attrs["retry_of"] for t in trials if t.state.name == "WAITING") == sorted(
+        t.number for t in failed
+    )
+
+
+def test_stale_reason_names_the_worker(tmp_path: Path) -> None:
+    study = write_study(tmp_path, iterations=2500, learning_rates="[0.001]", scales="[0.1]",
+                        heartbeat=5.0, grace=6.0)  # fmt: skip
+    prepare(load_spec(study))
+    proc = _worker(study)
+    number = _wait_running(study, proc)
+    proc.kill()
+    proc.wait(timeout=30)
+    from sensitivity.storage import fail_stale
+
+    h = open_study(load_spec(study), create=False)
+    assert fail_stale(h, now=time.time() + 10) == [number]  # died before its second beat
+    reason = h.trials()[number].user_attrs["reason"]
+    assert f":{proc.pid} " in reason and "unknown worker" not in reason

@@ -21,7 +21,7 @@ import inspect
 from collections.abc import Callable
 
 from solver.data.arrays import load_arrays
-from solver.data.dataset import Dataset, check_width
+from solver.data.dataset import Dataset, check_size, check_width
 from solver.data.digits import load_digits
 from solver.data.indian_pines import load_indian_pines
 from solver.data.peaks import load_peaks, load_peaks_reference, peaks_labels
@@ -30,6 +30,7 @@ from solver.errors import ConfigError
 __all__ = [
     "Dataset",
     "LOADERS",
+    "check_size",
     "check_width",
     "load_arrays",
     "load_dataset",

@@ -117,6 +117,23 @@ def check_width(dataset: Dataset, width: int) -> None:
         )
 
 
+def check_size(dataset: Dataset, *, per_class: int = 2) -> None:
+    """Check that ``dataset`` can be trained on: at least ``per_class * n_classes`` training
+    samples and one validation sample (a 3-sample set trains nothing meaningful).
+
+    Raises:
+        DataError: names the data set, its sizes and the fix.
+    """
+    need = per_class * dataset.n_classes
+    if dataset.n_train < need or dataset.n_val < 1:
+        raise DataError(
+            f"{_where(dataset.name, dataset.meta)} has {dataset.n_train} training and "
+            f"{dataset.n_val} validation samples for {dataset.n_classes} classes; training needs "
+            f"at least {per_class} per class ({need}) and one validation sample. Fix: use more "
+            "samples (e.g. n_train_per_class = 200 for peaks)."
+        )
+
+
 def _where(name: str, meta: Mapping[str, object]) -> str:
     source = meta.get("source") if isinstance(meta, Mapping) else None
     return f"data set {name!r}" + (f" (from {source})" if source else "")
