@@ -49,7 +49,8 @@ def build_figures(
     out = Path(out_dir)
     trials = results.trials
     tables = study_tables(results)
-    done = trials[trials["counted"] & trials["state"].eq("COMPLETE").fillna(False)]
+    # every finished design point: complete, diverged and failed (the last two at accuracy 0)
+    done = trials[trials["counted"] & trials["state"].isin(["COMPLETE", "FAIL"]).fillna(False)]
     made: list[FigureInfo] = []
     x, y = plot_data.default_axes(done)
     order = list(results.spec.strategies) if results.spec is not None else None
@@ -75,7 +76,7 @@ def build_figures(
         add(
             "seed_spread",
             f"Final validation accuracy of every seed (dots) and its quartiles (boxes) over "
-            f"{plot_data.label_of(x)}, per strategy"
+            f"{plot_data.label_of(x)}, per strategy (diverged and failed runs at 0)"
             + (f", one panel per {plot_data.label_of(y)}." if y is not None else ".")
             + binned,
             plots.render_seed_spread(
@@ -88,7 +89,8 @@ def build_figures(
     if len(done):
         add(
             "accuracy_ecdf",
-            "Empirical CDF of the final validation accuracy over all runs, per strategy.",
+            "Empirical CDF of the final validation accuracy over all runs, per strategy "
+            "(diverged and failed runs at 0).",
             plots.render_ecdf(plot_data.ecdf_data(done), order=order),
         )
     if len(tables["summary"]):
@@ -236,9 +238,12 @@ def _write_index(
     lines = [f"# Figures of study `{name}`", ""]
     if results.spec is not None and results.spec.regenerates:
         lines += [f"Regenerates: {results.spec.regenerates}", ""]
-    n_done = int((results.trials["counted"] & results.trials["state"].eq("COMPLETE")).sum())
+    t = results.trials
+    n_done = int((t["counted"] & t["state"].eq("COMPLETE")).sum())
+    n_failed = int((t["counted"] & t["state"].eq("FAIL")).sum())
     lines += [
-        f"Made from stored results only ({n_done} complete design points) by:",
+        f"Made from stored results only ({n_done} complete and {n_failed} failed design points) "
+        "by:",
         "",
         "```",
         command,

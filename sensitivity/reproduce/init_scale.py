@@ -56,7 +56,7 @@ OVERRIDES = {
         "strategies": {"nested": {"layers": [8, 16, 32], "level_iterations": 40}},
         "training": {"stop": {"max_iterations": 120}},
         "space": {"learning_rate": {"steps": 3}, "init_scale": {"steps": 3}},
-        "design": {"seeds": 4},
+        "design": {"seeds": 8},
     },
     "paper": {},
 }
@@ -64,7 +64,7 @@ SIZES = {
     "smoke": "15 points/class, N = 8, 8 Adam iterations, 2 x 2 grid, 2 seeds: 24 runs",
     "committed": "50 points/class, N = 32, 120 Adam iterations (nested 8 -> 16 -> 32 with 40 "
     "per coarse level), learning rate {1e-4, 3.2e-3, 0.1} x initial scale {1e-4, 1e-2, 1}, "
-    "4 seeds, random / nested / spline (8 knots): 108 runs",
+    "8 seeds, random / nested / spline (8 knots): 216 runs",
     "paper": "the study file: 1000 points/class, 600 Adam iterations, learning rate 4 steps in "
     "[1e-4, 0.1] x initial scale 5 steps in [1e-4, 1], 10 seeds, 3 strategies: 600 runs",
 }

@@ -82,7 +82,7 @@ OVERRIDES = {
             "gamma_tik": {"values": [1e-7, 1e-3]},
             "scale_hidden": {"values": [1e-3, 1.0]},
         },
-        "design": {"seeds": 2},
+        "design": {"seeds": 4},
         "metric": {"target": 0.8},
     },
     "paper": {},
@@ -92,7 +92,7 @@ SIZES = {
     "committed": "50 points/class (250), 22 -> 44 layers, L = 40 iterations per level, "
     "gamma_tik {1e-7, 1e-3} x hidden scale {1e-3, 1} x open/classifier scale {1e-3, 0.1} x "
     "interpolation {linear, constant} x level tolerance {0.7, 0.9}, direct with 40 and 60 "
-    "iterations, both optimiser variants, 2 seeds: 192 runs; target accuracy 0.8",
+    "iterations, both optimiser variants, 4 seeds: 384 runs; target accuracy 0.8",
     "paper": "the study file: 1000 points/class, 22 -> 44 layers, L = 100, gamma_tik "
     "{1e-7, 1e-5, 1e-3} x hidden {1e-3, 0.1, 1} x open/classifier {1e-3, 0.1} x 2 x 2, "
     "direct 100 / 150, both optimiser variants, 3 seeds: 648 runs",
