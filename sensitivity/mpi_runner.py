@@ -134,8 +134,8 @@ def run_mpi(
         if leader:
             slot = TrialSlot(h)
             if guard is not None:
-                guard.note = "running trials were marked failed and re-queued"
-                guard.on_stop(lambda reason: slot.fail(f"{reason} (retryable)", _signum(reason)))
+                guard.note = "running trials are marked failed and re-queued"
+                guard.on_stop(lambda reason: _fail_and_hold(h, slot, reason))
 
             def share(trial: Any, point: DesignPoint) -> None:
                 trial.set_user_attr("mpi", {"ranks": group.size, "group": color})
@@ -166,6 +166,16 @@ def run_mpi(
             on_progress(counts(h))  # the final count, after every group finished
         group.free()
     return report
+
+
+def _fail_and_hold(h: Any, slot: TrialSlot, reason: str) -> None:
+    """Guard callback: fail-and-requeue the running trial, then hold the storage's thread lock
+    until ``MPI_Abort`` so that no other thread of this rank is cut off in the middle of a
+    journal write (which would leave the journal's file lock behind)."""
+    slot.fail(f"{reason} (retryable)", _signum(reason))
+    lock = getattr(h.storage, "_thread_lock", None)
+    if lock is not None:
+        lock.acquire(timeout=2.0)
 
 
 def _signum(reason: str) -> int:

@@ -1,10 +1,10 @@
 """Workers stop when the process that started them dies (``kill -9`` of ``sensitivity run``).
 
 :func:`exit_with_parent` asks Linux to send this process SIGTERM when its parent dies
-(``prctl(PR_SET_PDEATHSIG, SIGTERM)`` through ctypes). A daemon thread sends SIGTERM itself
-when the parent was already gone before that call, and, where ``prctl`` is unavailable (not
-Linux), polls ``os.getppid()`` every ``interval`` seconds until it differs from the expected
-parent. The worker's SIGTERM handler then fails and re-queues its running trial and exits 143.
+(``prctl(PR_SET_PDEATHSIG, SIGTERM)`` through ctypes) and, as a fallback (other systems, or a
+parent gone before that call), a daemon thread polls ``os.getppid()`` every ``interval`` seconds
+and sends SIGTERM itself once it differs from the expected parent. The worker's SIGTERM handler
+then fails and re-queues its running trial and exits 143 (a second SIGTERM is ignored).
 """
 
 from __future__ import annotations
@@ -32,14 +32,12 @@ def _pdeathsig(signum: int) -> bool:
 
 def exit_with_parent(parent_pid: int, *, interval: float = 1.0) -> threading.Thread:
     """SIGTERM this process when ``parent_pid`` is no longer its parent. Returns the watcher."""
-    kernel = _pdeathsig(signal.SIGTERM)
+    _pdeathsig(signal.SIGTERM)
 
     def watch() -> None:
         while os.getppid() == parent_pid:
-            if kernel:  # the kernel signals a later death; only an earlier one needs us
-                return
             time.sleep(interval)
-        os.kill(os.getpid(), signal.SIGTERM)
+        os.kill(os.getpid(), signal.SIGTERM)  # a second SIGTERM is ignored by the worker
 
     thread = threading.Thread(target=watch, name="parent-watch", daemon=True)
     thread.start()

@@ -142,10 +142,43 @@ def store_outcome(h: StudyHandle, trial: optuna.Trial, outcome: Outcome) -> bool
     return True
 
 
+class _SafePoints:
+    """Where a signal may interrupt a worker: only while it trains (:meth:`training`).
+
+    A signal that arrives elsewhere -- in the middle of a storage write, whose journal file lock
+    would otherwise be left behind and stall every other worker, or while a trial is being
+    claimed -- is kept pending and raised at the next :meth:`checkpoint` (before training,
+    between trials, while waiting), so the claimed trial is always known to
+    :meth:`TrialSlot.fail` and no storage operation is cut in half.
+    """
+
+    def __init__(self) -> None:
+        self.training_now = False
+        self.pending: int | None = None
+
+    def checkpoint(self) -> None:
+        if self.pending is not None:
+            signum, self.pending = self.pending, None
+            raise Interrupted(signum)
+
+    @contextlib.contextmanager
+    def training(self) -> Iterator[None]:
+        self.checkpoint()
+        self.training_now = True
+        try:
+            yield
+        finally:
+            self.training_now = False
+
+
+_SAFE = _SafePoints()
+
+
 @contextlib.contextmanager
 def signals_interrupt() -> Iterator[None]:
-    """Turn the first SIGINT/SIGTERM into :class:`Interrupted` while inside (main thread only);
-    later ones are ignored so that the running trial's fail-and-requeue completes."""
+    """Turn the first SIGINT/SIGTERM into :class:`Interrupted` (main thread only): at once while
+    training, else at the next safe point (see :class:`_SafePoints`); later signals are ignored
+    so that the running trial's fail-and-requeue completes."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -156,40 +189,18 @@ def signals_interrupt() -> Iterator[None]:
         if raised:  # a second signal must not cut the re-queue of the first one short
             return
         raised.append(signum)
-        if _DEFERRED.depth:  # inside a claim: raise once the claimed trial is known
-            _DEFERRED.pending = signum
-            return
-        raise Interrupted(signum)
+        if _SAFE.training_now:
+            raise Interrupted(signum)
+        _SAFE.pending = signum
 
+    _SAFE.pending = None
     old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
         for s, h in old.items():
             signal.signal(s, h)
-
-
-class _Deferral:
-    """Signals arriving while a trial is being claimed are raised after the claim, so that the
-    claimed trial is known to :meth:`TrialSlot.fail` (no trial is left RUNNING)."""
-
-    def __init__(self) -> None:
-        self.depth = 0
-        self.pending: int | None = None
-
-    @contextlib.contextmanager
-    def __call__(self) -> Iterator[None]:
-        self.depth += 1
-        try:
-            yield
-        finally:
-            self.depth -= 1
-        if self.depth == 0 and self.pending is not None:
-            signum, self.pending = self.pending, None
-            raise Interrupted(signum)
-
-
-_DEFERRED = _Deferral()
+        _SAFE.pending = None
 
 
 class TrialSlot:
@@ -208,11 +219,12 @@ class TrialSlot:
 
     def claim(self) -> tuple[optuna.Trial, DesignPoint] | None:
         """:func:`claim` unless stopped (then :class:`Interrupted`)."""
-        with self.lock, _DEFERRED():
+        with self.lock:
             if self.stopped is not None:
                 raise Interrupted(self.stopped)
             got = claim(self.h)
             self.trial = got[0] if got is not None else None
+        _SAFE.checkpoint()
         return got
 
     def done(self) -> None:
@@ -257,6 +269,7 @@ def work(
     with signals_interrupt() if handle_signals else contextlib.nullcontext():
         while max_trials is None or report.trials < max_trials:
             try:
+                _SAFE.checkpoint()
                 fail_stale(h)
                 got = slot.claim()
                 if got is None:
@@ -267,10 +280,11 @@ def work(
                 trial, point = got
                 if share is not None:
                     share(trial, point)
-                with Heartbeat(h, trial._trial_id):
+                with Heartbeat(h, trial._trial_id), _SAFE.training():
                     outcome = run_trial(h.spec, point, comm=comm, train=train)
                 store_outcome(h, trial, outcome)
                 slot.done()
+                _SAFE.checkpoint()
             except (Interrupted, KeyboardInterrupt) as err:
                 signum = getattr(err, "signum", signal.SIGINT)
                 slot.fail(f"interrupted by {signal.Signals(signum).name} (retryable)", signum)

@@ -77,7 +77,7 @@ def test_signal_to_mpiexec_ends_every_rank_and_requeues(tmp_path: Path, signum: 
         assert proc.returncode == 128 + signum, (attempt, proc.returncode, err)
         name = signal.Signals(signum).name
         ours = [ln for ln in err.splitlines() if ln.startswith("sensitivity:")]
-        assert len(ours) == 1 and f"interrupted by {name}" in ours[0], err
+        assert len(ours) == 1 and f"interrupted by {name}" in ours[0], (attempt, took, err)
         assert "Traceback" not in err
         h = open_study(load_spec(study), create=False)
         trials = h.trials()
@@ -86,6 +86,8 @@ def test_signal_to_mpiexec_ends_every_rank_and_requeues(tmp_path: Path, signum: 
         assert failed and f"interrupted by {name}" in failed[-1].user_attrs["reason"]
         waiting = [t for t in trials if t.state.name == "WAITING"]
         assert failed[-1].number in {t.user_attrs["retry_of"] for t in waiting}  # re-queued
+        lock = journal.with_name(journal.name + ".lock")
+        assert not lock.is_symlink(), "journal file lock left behind by the abort"
         journal.unlink()  # next attempt starts afresh (retries are limited per point)
 
 

@@ -96,6 +96,22 @@ def test_sigterm_fails_running_trial_as_retryable(tmp_path: Path) -> None:
     assert waiting[0].user_attrs["retry_of"] == number
 
 
+def _state(pid: str) -> str:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return "gone"
+    state = next((ln for ln in status.splitlines() if ln.startswith("State:")), "State: ?")
+    wchan = Path(f"/proc/{pid}/wchan").read_text() if Path(f"/proc/{pid}/wchan").exists() else ""
+    return f"{state.split(':', 1)[1].strip()} wchan={wchan}"
+
+
+def _alive(pid: str) -> bool:
+    """Running (a zombie waiting for its reaper has exited)."""
+    s = _state(pid)
+    return s != "gone" and not s.startswith("Z")
+
+
 def test_kill_9_of_run_stops_its_workers_and_requeues(tmp_path: Path) -> None:
     """``kill -9`` of ``sensitivity run --workers 2``: the workers notice (parent-death signal,
     getppid polling), fail and re-queue their trials and exit; none keeps training."""
@@ -124,10 +140,10 @@ def test_kill_9_of_run_stops_its_workers_and_requeues(tmp_path: Path) -> None:
         run.kill()  # SIGKILL: no chance to forward anything
         run.wait(timeout=30)
         deadline = time.monotonic() + 15
-        while time.monotonic() < deadline and any(Path(f"/proc/{c}").exists() for c in children):
+        while time.monotonic() < deadline and any(_alive(c) for c in children):
             time.sleep(0.1)
-        alive = [c for c in children if Path(f"/proc/{c}").exists()]
-        assert not alive, ("orphaned workers", (tmp_path / "stderr.txt").read_text())
+        alive = [(c, _state(c)) for c in children if _alive(c)]
+        assert not alive, ("orphaned workers", alive, (tmp_path / "stderr.txt").read_text())
     finally:
         if run.poll() is None:
             run.kill()

@@ -11,11 +11,12 @@ releases the GIL inside MPI calls, the job runs at ``MPI_THREAD_MULTIPLE``):
 
 On a stop (local signal, stop message, or :meth:`JobGuard.stop` called after an error) each rank
 
-1. runs its ``on_stop(reason)`` callbacks (the harness marks its running trial failed and
-   re-queues it), under :attr:`JobGuard.lock`;
+1. rank 0 prints the one-line reason (for signals); each rank runs its ``on_stop(reason)``
+   callbacks (the harness marks its running trial failed and re-queues it), under
+   :attr:`JobGuard.lock`;
 2. if the stop started here, sends a stop message ``[kind, code, origin]`` to every other rank;
-3. reports *done* to rank 0; rank 0 prints the one-line reason (for signals), waits until every
-   rank is done (at most ``settle`` s) and calls ``MPI_Abort(128 + signal)`` / the error code;
+3. reports *done* to rank 0; rank 0 waits until every rank is done (at most ``settle`` s) and
+   calls ``MPI_Abort(128 + signal)`` / the error code;
    any other rank calls ``MPI_Abort`` itself after ``2 * settle`` s if rank 0 is gone.
 
 Exit code of the job: 128 + the signal number, or the error's code (``mpiexec`` passes it on).
@@ -142,6 +143,11 @@ class JobGuard:
         if not self._claimed.acquire(blocking=False):
             self._wait_for_abort(code)
         origin = self.rank if origin is None else origin
+        if self.rank == 0 and print_reason and kind == _SIGNAL:  # first: the user sees why
+            ranks = f"all {self.size} ranks" if self.size > 1 else "the run"
+            where = "" if origin == 0 else f" on rank {origin}"
+            note = f"; {self.note}" if self.note else ""
+            _say(f"{self.name}: {reason}{where}; stopping {ranks}{note}")
         with self.lock:
             self.stopping = (reason, code)
             for cb in self._callbacks:
@@ -153,11 +159,6 @@ class JobGuard:
                 if r != self.rank:
                     self._sends.append((self._comm.isend(msg, r, _STOP), msg))
         if self.rank == 0:
-            if print_reason and kind == _SIGNAL:
-                ranks = f"all {self.size} ranks" if self.size > 1 else "the run"
-                where = "" if origin == 0 else f" on rank {origin}"
-                note = f"; {self.note}" if self.note else ""
-                _say(f"{self.name}: {reason}{where}; stopping {ranks}{note}")
             done = [np.zeros(1) for _ in range(self.size - 1)]
             reqs = [self._comm.irecv(done[r - 1], r, _DONE) for r in range(1, self.size)]
             deadline = time.monotonic() + self.settle
