@@ -149,7 +149,8 @@ def prepare(
 
 
 def coverage(h: StudyHandle) -> dict[str, dict[str, tuple[int, int]]]:
-    """Design coverage: for ``strategy`` and each parameter, value -> (done, total) points."""
+    """Design coverage: for ``strategy``, ``seed`` and each parameter, value -> (done, total)
+    points (ranges of sampled designs are left out: every point has its own value)."""
     trials = h.trials()
     done_idx = {
         int(t.user_attrs["design_index"])
@@ -164,8 +165,12 @@ def coverage(h: StudyHandle) -> dict[str, dict[str, tuple[int, int]]]:
             d, n = out.setdefault("strategy", {}).get(t.user_attrs["strategy"], (0, 0))
             out["strategy"][t.user_attrs["strategy"]] = (d + (t.state.name == "COMPLETE"), n + 1)
         return out
+    sampled: set[str] = set()
+    if h.spec.design.kind != "grid":  # sampled ranges: every point has its own value
+        sampled = {p.name for p in h.spec.space if p.kind == "range"}
     for pt in h.design:
-        fields = {"strategy": pt.strategy, "seed": pt.seed} | dict(pt.params)
+        params = {k: v for k, v in pt.params.items() if k not in sampled}
+        fields = {"strategy": pt.strategy, "seed": pt.seed} | params
         for k, v in fields.items():
             label = json.dumps(thaw(v)) if isinstance(v, list | tuple | dict) else f"{v:.4g}" \
                 if isinstance(v, float) else str(v)  # fmt: skip

@@ -93,7 +93,7 @@ def harness_lock(spec: StudySpec) -> Iterator[None]:
 
 def design_fingerprint(spec: StudySpec) -> str:
     """Hash of everything that decides what a trial computes (not run settings or prose)."""
-    raw = {k: v for k, v in thaw(spec.raw).items() if k not in ("run",)}
+    raw = {k: v for k, v in thaw(spec.raw).items() if k not in ("run", "analysis")}
     raw.pop("study", None)
     text = json.dumps(raw, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
