@@ -257,7 +257,7 @@ def _cmd_figures(args: argparse.Namespace) -> int:
         _dir_option(args.out, "--out")
     res = load(_source(args), storage=args.storage)
     name = res.spec.name if res.spec else res.study.study_name
-    finished = int((res.trials["state"] == "COMPLETE").sum()) if len(res.trials) else 0
+    finished = int(res.trials["state"].isin(["COMPLETE", "FAIL"]).sum()) if len(res.trials) else 0
     if finished == 0:
         raise StorageError(
             f"study {name!r} has no finished trials yet ({len(res.trials)} trials stored), so "
