@@ -77,13 +77,13 @@ def _cmd_run(args: argparse.Namespace, *, join_only: bool) -> int:
         exit_with_parent(args.parent_pid)
     from sensitivity.runner import work
     from sensitivity.session import prepare, run_local
-    from sensitivity.storage import counts, open_study
+    from sensitivity.storage import CountsTicker, counts, open_study
 
     progress = Progress(spec.name, quiet=args.quiet)
     try:
         if join_only:
             h = open_study(spec, url=args.storage, create=False, salt=os.getpid())
-            work(h, max_trials=args.max_trials, on_trial=lambda *_: progress(counts(h)))
+            work(h, max_trials=args.max_trials, on_trial=CountsTicker(h, progress))
         else:
             workers = args.workers or spec.run.workers
             h = prepare(spec, storage=args.storage, argv=argv, workers=workers)
@@ -225,6 +225,25 @@ def _cmd_export(args: argparse.Namespace) -> int:
         res.spec.results_path / "export" if res.spec else Path(args.study) / "export")  # fmt: skip
     paths = export(res, out, formats=formats)
     print(f"{name}: wrote {', '.join(str(p) for p in paths)}")
+    return _export_indices(res, out, args.base_samples)
+
+
+def _export_indices(res, out: Path, base_samples: int | None = None) -> int:
+    """Sobol' / Morris / given-data indices (:mod:`sensitivity.gsa`) beside the trials. A
+    sobol_indices / morris study with missing design rows is refused (exit 1, rows named)."""
+    from sensitivity import gsa
+
+    if not gsa.applies(res.spec):
+        return 0
+    try:
+        result = gsa.analyze(res.trials, res.spec, base_samples=base_samples)
+    except gsa.AnalysisError as err:
+        if res.spec.design.kind in ("sobol_indices", "morris"):
+            raise
+        print(f"{res.spec.name}: no given-data indices: {err}", file=sys.stderr)
+        return 0
+    paths = gsa.export_indices(result, out)
+    print(f"{res.spec.name}: wrote {', '.join(str(p) for p in paths)}")
     return 0
 
 
@@ -238,7 +257,7 @@ def _cmd_figures(args: argparse.Namespace) -> int:
         _dir_option(args.out, "--out")
     res = _results(args)
     name = res.spec.name if res.spec else res.study.study_name
-    finished = int((res.trials["state"] == "COMPLETE").sum()) if len(res.trials) else 0
+    finished = int(res.trials["state"].isin(["COMPLETE", "FAIL"]).sum()) if len(res.trials) else 0
     if finished == 0:
         raise StorageError(
             f"study {name!r} has no finished trials yet ({len(res.trials)} trials stored), so "
@@ -247,7 +266,9 @@ def _cmd_figures(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path("figures") / name
     _dir_option(out, "--out")
     command = "python -m sensitivity " + " ".join(args.argv)
-    made = build_figures(res, out, command=command, evaluator=args.evaluator)
+    made = build_figures(
+        res, out, command=command, evaluator=args.evaluator, base_samples=args.base_samples
+    )
     print(f"{name}: wrote {len(made)} figures (PNG + PDF) and INDEX.md to {out}")
     return 0
 
@@ -279,6 +300,12 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value}")
     return value
+
+
+_BASE_HELP = (
+    "sobol_indices designs: analyse the prefix design of this many base samples (a power of 2 "
+    "<= N; default N), e.g. while the rest of the study is still running"
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -333,12 +360,14 @@ def build_parser() -> argparse.ArgumentParser:
     common(sp, "study file or results/<study> directory")
     sp.add_argument("--out", help="output directory (default: results/<study>/export)")
     sp.add_argument("--format", default="parquet,csv", help="comma list of parquet, csv")
+    sp.add_argument("--base-samples", type=_positive, help=_BASE_HELP)
     sp.set_defaults(func=_cmd_export)
     sp = sub.add_parser("figures", help="build the figures from stored results (no training)")
     common(sp, "study file or results/<study> directory")
     sp.add_argument("--out", help="output directory (default: figures/<study>)")
     sp.add_argument("--evaluator", default="fanova", choices=("fanova", "mdi", "ped_anova"),
                     help="Optuna importance evaluator")  # fmt: skip
+    sp.add_argument("--base-samples", type=_positive, help=_BASE_HELP)
     sp.set_defaults(func=_cmd_figures)
     sp = sub.add_parser(
         "reproduce",

@@ -97,6 +97,10 @@ def make_design(spec: StudySpec) -> list[DesignPoint]:
         ValueError: for ``tpe`` (adaptive; use :func:`adaptive_slot`).
     """
     d = spec.design
+    if d.kind in ("sobol_indices", "morris"):  # SALib samples, one per strategy
+        from sensitivity.gsa_design import make_gsa_design
+
+        return make_gsa_design(spec)
     strategies = tuple(spec.strategies)
     shared = [p for p in spec.space if p.strategy is None]
     own = {s: [p for p in spec.space if p.strategy == s] for s in strategies}

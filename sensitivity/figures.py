@@ -42,10 +42,12 @@ def build_figures(
     *,
     command: str,
     evaluator: str = "fanova",
+    base_samples: int | None = None,
 ) -> list[FigureInfo]:
     """Write robustness heatmap, seed box+strip plot, ECDF, strategy summary with intervals,
-    runtime-to-accuracy curves, variance shares and parameter importance (those the data allow)
-    plus ``INDEX.md`` into ``out_dir``."""
+    runtime-to-accuracy curves, variance shares and parameter importance (those the data allow),
+    the global sensitivity indices (:mod:`sensitivity.gsa`; ``base_samples``: Sobol' prefix
+    design) plus ``INDEX.md`` into ``out_dir``."""
     out = Path(out_dir)
     trials = results.trials
     tables = study_tables(results)
@@ -114,6 +116,18 @@ def build_figures(
                 tables["summary"], tables["time_to_target"], target=target, order=order
             ),  # fmt: skip
         )
+    if len(tables["time_to_target_curve"]):
+        add(
+            "time_to_target",
+            f"Share of runs that have not reached {target:g} validation accuracy by a given wall "
+            "time (left) and modelled parallel time (right), per strategy: Kaplan-Meier curve "
+            "with 95% log-log band; runs that never reach the target (diverged and failed ones "
+            "included) are censored at the horizon and keep the curve above 0; the dashed line "
+            "marks the median.",
+            plots.render_time_to_target(
+                tables["time_to_target_curve"], target=target, order=order
+            ),  # fmt: skip
+        )
     if len(results.curves):
         chance = _chance(trials)
         panels = {
@@ -148,8 +162,38 @@ def build_figures(
             " evaluator, complete trials); a second view beside the variance shares.",
             plots.render_importance(imp, evaluator=evaluator),
         )
-    _write_index(out, results, made, command, _index_tables(tables, target))
+    index = _index_tables(tables, target)
+    refused = _global_indices(
+        results, out, order, add_made=made.append, tables=index, base_samples=base_samples
+    )
+    _write_index(out, results, made, command, index)
+    if refused is not None:
+        raise refused
     return made
+
+
+def _global_indices(
+    results: StudyResults, out: Path, order, *, add_made, tables: list[str], base_samples=None
+):
+    """Sobol' / Morris / given-data indices figure and tables (:mod:`sensitivity.gsa`).
+    Returns the refusal of a sobol_indices / morris study with missing rows (raised by the
+    caller once everything else is written); a given-data analysis that cannot run is noted."""
+    from sensitivity import gsa, gsa_plots
+
+    spec = results.spec
+    if not gsa.applies(spec):
+        return None
+    try:
+        result = gsa.analyze(results.trials, spec, base_samples=base_samples)
+    except gsa.AnalysisError as err:
+        tables += ["", f"Global sensitivity indices not computed: {err}"]
+        return err if spec.design.kind in ("sobol_indices", "morris") else None
+    for name, caption, paths in gsa_plots.build(
+        result, out, conf=spec.analysis.conf_level, order=order
+    ):
+        add_made(FigureInfo(name, caption, tuple(paths)))
+    tables += gsa_plots.markdown_tables(result)
+    return None
 
 
 def _cell(v) -> str:

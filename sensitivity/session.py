@@ -29,8 +29,8 @@ from sensitivity.nested import thaw
 from sensitivity.runner import WorkerReport, work
 from sensitivity.spec import StudySpec
 from sensitivity.storage import (
+    CountsTicker,
     StudyHandle,
-    counts,
     design_fingerprint,
     fail_stale,
     harness_lock,
@@ -150,7 +150,8 @@ def prepare(
 
 
 def coverage(h: StudyHandle) -> dict[str, dict[str, tuple[int, int]]]:
-    """Design coverage: for ``strategy`` and each parameter, value -> (done, total) points."""
+    """Design coverage: for ``strategy``, ``seed`` and each parameter, value -> (done, total)
+    points (ranges of sampled designs are left out: every point has its own value)."""
     trials = h.trials()
     done_idx = {
         int(t.user_attrs["design_index"])
@@ -165,8 +166,12 @@ def coverage(h: StudyHandle) -> dict[str, dict[str, tuple[int, int]]]:
             d, n = out.setdefault("strategy", {}).get(t.user_attrs["strategy"], (0, 0))
             out["strategy"][t.user_attrs["strategy"]] = (d + (t.state.name == "COMPLETE"), n + 1)
         return out
+    sampled: set[str] = set()
+    if h.spec.design.kind != "grid":  # sampled ranges: every point has its own value
+        sampled = {p.name for p in h.spec.space if p.kind == "range"}
     for pt in h.design:
-        fields = {"strategy": pt.strategy, "seed": pt.seed} | dict(pt.params)
+        params = {k: v for k, v in pt.params.items() if k not in sampled}
+        fields = {"strategy": pt.strategy, "seed": pt.seed} | params
         for k, v in fields.items():
             label = json.dumps(thaw(v)) if isinstance(v, list | tuple | dict) else f"{v:.4g}" \
                 if isinstance(v, float) else str(v)  # fmt: skip
@@ -191,15 +196,11 @@ def run_local(
         Interrupted: SIGINT/SIGTERM (children are sent SIGTERM and waited for).
         StudyError: a worker process failed.
     """
+    ticker = CountsTicker(h, on_progress)  # counts at most once a second
     if workers <= 1:
-
-        def tick(*_: object) -> None:
-            if on_progress is not None:
-                on_progress(counts(h))
-
-        tick()
-        report = work(h, on_trial=tick, max_trials=max_trials)
-        tick()
+        ticker(force=True)
+        report = work(h, on_trial=ticker, max_trials=max_trials)
+        ticker(force=True)
         return report
     cmd = [sys.executable, "-m", "sensitivity", "worker", str(spec.path), "--quiet"]
     cmd += ["--parent-pid", str(os.getpid())]  # workers stop if this process is killed
@@ -219,8 +220,7 @@ def run_local(
     old = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         while any(p.poll() is None for p in procs):
-            if on_progress is not None:
-                on_progress(counts(h))
+            ticker()
             time.sleep(0.5)
     except Interrupted as err:
         interrupted = err
@@ -232,8 +232,7 @@ def run_local(
     finally:
         for s, handler in old.items():
             signal.signal(s, handler)
-    if on_progress is not None:
-        on_progress(counts(h))
+    ticker(force=True)
     if interrupted is not None:
         raise interrupted
     bad = [p.returncode for p in procs if p.returncode != 0]

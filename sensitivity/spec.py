@@ -10,10 +10,12 @@ A study file says everything needed to rerun a study::
     [space.<param>]       what varies: a range (low/high/log/int/steps), a choice (values)
                           or a fixed value (value), written into ``target``
                           (e.g. "optimizer.learning_rate")
-    [design]        kind (grid | random | lhs | sobol | halton | tpe), points,
-                    seeds (list or count)
+    [design]        kind (grid | random | lhs | sobol | halton | tpe | sobol_indices | morris),
+                    points (sobol_indices: N; morris: trajectories, levels), seeds (list or count)
     [metric]        name (val_acc | time_to_target), target accuracy, clock (wall | modelled),
                     budget (time-to-target horizon, seconds on the clock)
+    [analysis]      global sensitivity analysis: missing-row policy, resamples, conf_level
+                    (:mod:`sensitivity.gsa`)
     [run]           retries, heartbeat_interval, grace_period, storage URL, results_dir,
                     workers (default local worker processes of ``run``)
 
@@ -42,6 +44,7 @@ __all__ = [
     "DesignSpec",
     "MetricSpec",
     "RunSpec",
+    "AnalysisSpec",
     "StudySpec",
     "load_spec",
     "parse_spec",
@@ -51,11 +54,11 @@ __all__ = [
 ]
 
 TARGET_SECTIONS = ("data", "network", "optimizer", "stop", "init", "parallel", "strategy")
-DESIGN_KINDS = ("grid", "random", "lhs", "sobol", "halton", "tpe")
+DESIGN_KINDS = ("grid", "random", "lhs", "sobol", "halton", "tpe", "sobol_indices", "morris")
 STRATEGIES = ("random", "nested", "spline", "box")
 METRICS = ("val_acc", "time_to_target")
 CLOCKS = ("wall", "modelled")
-DesignKind = Literal["grid", "random", "lhs", "sobol", "halton", "tpe"]
+DesignKind = Literal["grid", "random", "lhs", "sobol", "halton", "tpe", "sobol_indices", "morris"]
 _SCALAR = (bool, int, float, str)
 
 
@@ -117,12 +120,34 @@ class ParamSpec:
 
 @dataclass(frozen=True)
 class DesignSpec:
-    """How the space is covered: kind, number of points (``tpe``: total trials), seeds."""
+    """How the space is covered: kind, number of points (``tpe``: total trials), seeds.
+
+    ``sobol_indices``: ``points`` is SALib's base sample count ``N`` and ``second_order`` asks for
+    S2; ``morris``: ``points`` is the number of trajectories over a ``levels``-level grid
+    (:mod:`sensitivity.gsa_design`).
+    """
 
     kind: DesignKind
     points: int | None
     seeds: tuple[int, ...]
     sampler_seed: int = 0
+    second_order: bool = False
+    levels: int = 4
+
+
+@dataclass(frozen=True)
+class AnalysisSpec:
+    """Settings of the global sensitivity analysis (:mod:`sensitivity.gsa`).
+
+    ``missing``: ``"refuse"`` (a design row without a finished trial stops the analysis, naming
+    the rows) or ``"worst"`` (failed trials score the metric's worst value); ``resamples`` and
+    ``conf_level``: SALib's bootstrap of the confidence intervals, seeded by ``seed``.
+    """
+
+    missing: Literal["refuse", "worst"] = "refuse"
+    resamples: int = 1000
+    conf_level: float = 0.95
+    seed: int = 1
 
 
 @dataclass(frozen=True)
@@ -176,6 +201,7 @@ class StudySpec:
     design: DesignSpec
     metric: MetricSpec
     run: RunSpec
+    analysis: AnalysisSpec = field(default_factory=AnalysisSpec)
     raw: Mapping[str, Any] = field(repr=False, default_factory=dict)
 
     @property
@@ -383,14 +409,20 @@ def _parse_space(ctx: _Ctx, doc: dict, strategies: tuple[str, ...]) -> tuple[Par
 
 
 def _parse_design(ctx: _Ctx, doc: dict, space: tuple[ParamSpec, ...]) -> DesignSpec:
-    ctx.no_unknown(doc, ("kind", "points", "seeds", "sampler_seed"), "design")
+    from sensitivity import gsa_design
+
+    ctx.no_unknown(doc, ("kind", "points", "seeds", "sampler_seed") + gsa_design.KEYS, "design")
     kind = ctx.typed(doc, "kind", "design", (str,), "grid", "a string")
     if kind not in DESIGN_KINDS:
         raise ctx.fail(
             "design.kind", "is not a known design", kind, f"use {', '.join(DESIGN_KINDS)}"
         )
     points = ctx.typed(doc, "points", "design", (int,), None, "a positive integer")
-    if kind == "grid":
+    gsa_design.refuse_options(ctx, doc, kind)
+    gsa_options: dict[str, Any] = {}
+    if kind in gsa_design.GSA_KINDS:
+        points, gsa_options = gsa_design.parse_design_options(ctx, doc, kind, space)
+    elif kind == "grid":
         if points is not None:
             raise ctx.fail(
                 "design.points",
@@ -431,7 +463,7 @@ def _parse_design(ctx: _Ctx, doc: dict, space: tuple[ParamSpec, ...]) -> DesignS
             "write seeds = 3 or seeds = [0, 1, 2]",
         )
     sampler_seed = ctx.typed(doc, "sampler_seed", "design", (int,), 0, "an integer")
-    return DesignSpec(kind, points, seeds, sampler_seed)
+    return DesignSpec(kind, points, seeds, sampler_seed, **gsa_options)
 
 
 def _parse_metric(ctx: _Ctx, doc: dict, stop: Mapping[str, Any]) -> MetricSpec:
@@ -506,7 +538,10 @@ def parse_spec(
     ctx = _Ctx(source)
     doc = thaw(doc)
     ctx.no_unknown(
-        doc, ("study", "problem", "training", "strategies", "space", "design", "metric", "run"), ""
+        doc,
+        ("study", "problem", "training", "strategies", "space", "design", "metric", "run")
+        + ("analysis",),
+        "",
     )
     study = ctx.table(doc, "study", "")
     ctx.no_unknown(study, ("name", "description", "regenerates"), "study")
@@ -576,6 +611,9 @@ def parse_spec(
     design = _parse_design(ctx, ctx.table(doc, "design", ""), space)
     metric = _parse_metric(ctx, ctx.table(doc, "metric", ""), sections["stop"])
     run = _parse_run(ctx, ctx.table(doc, "run", ""))
+    from sensitivity.gsa_design import parse_analysis
+
+    analysis = parse_analysis(ctx, ctx.table(doc, "analysis", ""))
     return StudySpec(
         name=name,
         path=path,
@@ -593,6 +631,7 @@ def parse_spec(
         design=design,
         metric=metric,
         run=run,
+        analysis=analysis,
         raw=freeze(doc),
     )
 
