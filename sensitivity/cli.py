@@ -77,13 +77,13 @@ def _cmd_run(args: argparse.Namespace, *, join_only: bool) -> int:
         exit_with_parent(args.parent_pid)
     from sensitivity.runner import work
     from sensitivity.session import prepare, run_local
-    from sensitivity.storage import counts, open_study
+    from sensitivity.storage import CountsTicker, counts, open_study
 
     progress = Progress(spec.name, quiet=args.quiet)
     try:
         if join_only:
             h = open_study(spec, url=args.storage, create=False, salt=os.getpid())
-            work(h, max_trials=args.max_trials, on_trial=lambda *_: progress(counts(h)))
+            work(h, max_trials=args.max_trials, on_trial=CountsTicker(h, progress))
         else:
             workers = args.workers or spec.run.workers
             h = prepare(spec, storage=args.storage, argv=argv, workers=workers)

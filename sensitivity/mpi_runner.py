@@ -35,7 +35,7 @@ from sensitivity.errors import Interrupted, SpecError
 from sensitivity.objective import Outcome, run_trial
 from sensitivity.runner import TrialSlot, WorkerReport, work
 from sensitivity.spec import StudySpec
-from sensitivity.storage import counts, open_study
+from sensitivity.storage import CountsTicker, counts, open_study
 
 __all__ = ["split_groups", "run_mpi", "send_json", "recv_json"]
 
@@ -166,14 +166,14 @@ def run_mpi(
                     send_json(group, _point_message(point))
 
             show = on_progress if world.rank == 0 else None
-            if show is not None:
-                show(counts(h))
+            ticker = CountsTicker(h, show)  # counts at most once a second
+            ticker(force=True)
             try:
                 report = work(
                     h, slot=slot, comm=solver_comm, max_trials=max_trials,
                     runner=_group_runner(solver_comm, world.rank),
                     share=share,
-                    on_trial=(lambda *_: show(counts(h))) if show is not None else None,
+                    on_trial=ticker if show is not None else None,
                     handle_signals=guard is None,
                 )  # fmt: skip
             except Interrupted:
