@@ -23,6 +23,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+from _store import context, limit_threads, write_rows  # noqa: E402
 
 STUDY = """
 [study]
@@ -128,6 +131,7 @@ def main() -> None:
     ap.add_argument("--tp-iterations", type=int, default=1500, help="iterations per trial")
     ap.add_argument("--workers", default="1,2,4", help="worker counts to compare")
     args = ap.parse_args()
+    ctx = context("none", limit_threads(1) + "; workers: OPENBLAS_NUM_THREADS=1")
     tmp = Path(tempfile.mkdtemp(prefix="bench_harness_"))
     try:
         load = os.getloadavg()[0]
@@ -148,6 +152,28 @@ def main() -> None:
                 f"({r / base[0]:.2f}x)"
             )
         print(f"load average at end {os.getloadavg()[0]:.2f}")
+        rows = [
+            {
+                "figure": "overhead per 1-s trial",
+                "trials": o["trials"],
+                "overhead_ms": 1e3 * o["overhead_s"],
+                "fraction_of_1s": o["fraction_of_1s"],
+                "train_ms": 1e3 * o["train_s"],
+                **ctx,
+            }
+        ]
+        rows += [
+            {
+                "figure": f"throughput {n} workers",
+                "trials": args.tp_trials,
+                "steady_trials_per_s": steady,
+                "steady_vs_first": steady / base[1],
+                "trials_per_s_with_startup": r,
+                **ctx,
+            }
+            for n, (r, steady) in rates.items()
+        ]
+        write_rows("harness", rows)  # fmt: skip
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -1,23 +1,28 @@
 """Time one training iteration (objective + gradient) against PyTorch CPU autograd.
 
-Cases (full batch, tanh, vector bias, dense opening, all gammas 1e-7, float64):
+Cases (full batch, tanh, vector bias, dense opening, all gammas 1e-7):
 
 * ``peaks``: width 8, N = 30, 5000 samples, 2 features, 5 classes;
-* ``wide``:  width 220, N = 27, 4000 samples, 220 features, 16 classes (Indian Pines shape).
+* ``wide``:  width 220, N = 27, 4000 samples, 220 features, 16 classes (Indian Pines shape),
+  float64 and float32;
+* ``deep``:  width 8, N = 1024, 5000 samples (peaks shape).
 
-"ours" is ``solver.network.objective_and_gradient``; "torch" is the same network written with
-``torch`` tensors (one leaf tensor per layer, as an ``nn.ModuleList`` would hold them) and
-``loss.backward()``. Repetitions are interleaved (ours, torch, ours, torch, ...) after a warm-up
-and the table shows medians of wall time and of process CPU time (the latter is steadier when
-other jobs share the machine; with one thread it is the compute time). Both libraries get the
-same number of threads: ``--threads`` (default 1, because the machine has 2 cores shared with
-other jobs); numpy's BLAS is limited with ``threadpoolctl``, torch with
-``torch.set_num_threads`` and ``set_num_interop_threads``.
-Torch is optional (``pip install torch``); without it only our timings are printed.
+"ours" is ``SerialPropagation().evaluate(..., gradient=True)`` (the training loop's call: one
+propagation object, its workspace reused); "torch" is the same network written with ``torch``
+tensors (one leaf tensor per layer, as an ``nn.ModuleList`` would hold them) and
+``loss.backward()``; "gemm" (wide float64) runs only the GEMMs of one gradient evaluation
+(3 per hidden layer + 2 opening, shapes ``(B, w) x (w, w)``) with numpy in the same process, so
+``gemm / ours`` is our share of the GEMM limit. Every repetition runs each variant once in
+rotated order (interleaved); ratios are per repetition (paired) on process CPU time, median and
+bootstrap 95 % interval. Threads: ``--threads`` (default 1) for numpy's BLAS (threadpoolctl,
+inside this process) and torch (``set_num_threads``, ``set_num_interop_threads``). Torch is
+optional (``pip install -e '.[bench]'``); without it only our timings are stored.
+
+Writes ``results/summaries/bench/iteration.csv`` (one row per case x dtype x comparison).
 
 Usage::
 
-    python benchmarks/bench_iteration.py [--reps 7] [--threads 1] [--cases peaks wide]
+    python benchmarks/bench_iteration.py [--reps 9] [--threads 1] [--cases peaks wide deep]
 """
 
 from __future__ import annotations
@@ -25,15 +30,19 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 
-from solver.config import NetworkConfig
-from solver.init import InitConfig, initialize
-from solver.network import objective_and_gradient
-from solver.params import Params
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _store import context, limit_threads, paired_times, ratio_summary, write_rows  # noqa: E402
+
+from solver.config import NetworkConfig  # noqa: E402
+from solver.init import InitConfig, initialize  # noqa: E402
+from solver.network import SerialPropagation  # noqa: E402
+from solver.params import Params  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -62,7 +71,10 @@ class Case:
 CASES = {
     "peaks": Case("peaks", width=8, n_layers=30, n_samples=5000, n_features=2, n_classes=5),
     "wide": Case("wide", width=220, n_layers=27, n_samples=4000, n_features=220, n_classes=16),
+    "deep": Case("deep", width=8, n_layers=1024, n_samples=5000, n_features=2, n_classes=5),
 }
+#: precisions timed per case
+DTYPES = {"peaks": ("float64",), "wide": ("float64", "float32"), "deep": ("float64",)}
 
 
 def problem(case: Case, seed: int = 0) -> tuple[NetworkConfig, Params, np.ndarray, np.ndarray]:
@@ -87,16 +99,17 @@ class TorchNetwork:
     def __init__(self, torch, config: NetworkConfig, params: Params, X, y) -> None:
         self.torch = torch
         self.config = config
+        dtype = getattr(torch, config.dtype)
 
         def leaf(a: np.ndarray):
-            return torch.tensor(a, dtype=torch.float64, requires_grad=True)
+            return torch.tensor(a, dtype=dtype, requires_grad=True)
 
         self.open_K, self.open_b = leaf(params.open_K), leaf(params.open_b)
         self.K = [leaf(k) for k in params.K]
         self.b = [leaf(b) for b in params.b]
         self.W, self.mu = leaf(params.W), leaf(params.mu)
         self.leaves = [self.open_K, self.open_b, *self.K, *self.b, self.W, self.mu]
-        self.X = torch.tensor(X, dtype=torch.float64)
+        self.X = torch.tensor(X, dtype=dtype)
         self.y = torch.tensor(y, dtype=torch.int64)
 
     def objective(self):
@@ -138,63 +151,74 @@ class TorchNetwork:
 # ---- timing -----------------------------------------------------------------------------------
 
 
-def _time(fn) -> tuple[float, float]:
-    """(wall, CPU) seconds of one call; CPU time (all threads of this process) is the steadier
-    figure when other jobs share the cores."""
-    c0, t0 = time.process_time(), time.perf_counter()
-    fn()
-    return time.perf_counter() - t0, time.process_time() - c0
+def gemm_limit(case: Case, dtype: str):
+    """The GEMMs of one gradient evaluation alone: ``3 N + 2`` products ``(B, w) x (w, w)``."""
+    rng = np.random.default_rng(1)
+    A = rng.standard_normal((case.n_samples, case.width)).astype(dtype)
+    K = rng.standard_normal((case.width, case.width)).astype(dtype)
+    C = np.empty_like(A)
+    count = 3 * case.n_layers + (2 if case.n_features == case.width else 0)
+
+    def run():
+        for _ in range(count):
+            np.matmul(A, K, out=C)
+
+    return run
 
 
-def run_case(case: Case, reps: int, torch) -> dict:
-    config, params, X, y = problem(case)
+def run_case(case: Case, dtypes: tuple[str, ...], reps: int, torch) -> list[dict]:
+    """Interleaved CPU times of every variant of ``case``; rows of paired ratios."""
+    base, params, X, y = problem(case)
+    variants, checks = {}, {}
+    for dt in dtypes:
+        config = replace(base, dtype=dt)
+        prop = SerialPropagation()
+        variants[f"ours {dt}"] = lambda prop=prop, config=config: prop.evaluate(
+            config, params, X, y, gradient=True
+        )
+        if torch is not None:
+            net = TorchNetwork(torch, config, params, X, y)
+            J_t = float(net.objective_and_gradient().detach())
+            ev = prop.evaluate(config, params, X, y, gradient=True)
+            g = ev.gradient.to_flat().astype(np.float64)
+            dg = float(np.linalg.norm(net.flat_gradient() - g) / np.linalg.norm(g))
+            checks[dt] = (abs(J_t - ev.objective) / abs(ev.objective), dg)
+            variants[f"torch {dt}"] = net.objective_and_gradient
+    if case.n_features == case.width:
+        variants["gemm float64"] = gemm_limit(case, "float64")
+    times = paired_times(variants, reps)
+    rows = []
+    shape = {"case": case.name, "width": case.width, "n_layers": case.n_layers,
+             "n_samples": case.n_samples, "n_params": base.n_params}  # fmt: skip
 
-    def ours():
-        return objective_and_gradient(config, params, X, y)
+    def row(figure, dtype, num, den, **extra):
+        rs = ratio_summary(times[num], times[den])
+        rows.append({"figure": figure, **shape, "dtype": dtype,
+                     "numerator": num, "denominator": den,
+                     "num_cpu_ms": 1e3 * statistics.median(times[num]),
+                     "den_cpu_ms": 1e3 * statistics.median(times[den]), **rs, **extra})  # fmt: skip
 
-    J, grad = ours()
-    row = {"case": case.name, "n_params": config.n_params, "ours": [], "torch": []}
-    net = None
-    if torch is not None:
-        net = TorchNetwork(torch, config, params, X, y)
-        J_t = float(net.objective_and_gradient().detach())
-        g_t = net.flat_gradient()
-        g = grad.to_flat()
-        row["objective_rel_diff"] = abs(J_t - J) / abs(J)
-        row["gradient_rel_diff"] = float(np.linalg.norm(g_t - g) / np.linalg.norm(g))
-    for _ in range(reps):
-        row["ours"].append(_time(ours))
-        if net is not None:
-            row["torch"].append(_time(net.objective_and_gradient))
-    return row
-
-
-def set_threads(n: int, torch) -> str:
-    """Limit numpy's BLAS (threadpoolctl) and torch to ``n`` threads; describe the setting."""
-    note = []
-    try:
-        from threadpoolctl import threadpool_limits
-
-        threadpool_limits(limits=n)
-        note.append(f"numpy BLAS {n} (threadpoolctl)")
-    except ImportError:
-        note.append("numpy BLAS default (threadpoolctl missing; set OPENBLAS_NUM_THREADS)")
-    if torch is not None:
-        torch.set_num_threads(n)
-        try:
-            torch.set_num_interop_threads(n)
-        except RuntimeError:
-            pass
-        note.append(f"torch {torch.get_num_threads()}")
-    return ", ".join(note)
+    for dt in dtypes:
+        if f"torch {dt}" in variants:
+            dJ, dg = checks[dt]
+            row("ours/torch", dt, f"ours {dt}", f"torch {dt}", objective_rel_diff=dJ,
+                gradient_rel_diff=dg)  # fmt: skip
+    if "float32" in dtypes and "float64" in dtypes:
+        row("ours float32/ours float64", "float32", "ours float32", "ours float64")
+    if "gemm float64" in variants:
+        row("gemm share", "float64", "gemm float64", "ours float64")
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--reps", type=int, default=7, help="timed repetitions per library")
+    parser.add_argument("--reps", type=int, default=9, help="timed repetitions per variant")
     parser.add_argument("--threads", type=int, default=1, help="threads for numpy and torch")
-    parser.add_argument("--cases", nargs="+", choices=sorted(CASES), default=["peaks", "wide"])
+    parser.add_argument("--cases", nargs="+", choices=sorted(CASES), default=list(CASES))
     parser.add_argument("--no-torch", action="store_true", help="time only our implementation")
+    parser.add_argument(
+        "--name", default="iteration", help="CSV name under results/summaries/bench"
+    )
     args = parser.parse_args(argv)
     torch = None
     if not args.no_torch:
@@ -202,28 +226,17 @@ def main(argv: list[str] | None = None) -> int:
             import torch
         except ImportError:
             print("torch not installed: timing only our implementation", file=sys.stderr)
-    print(f"threads: {set_threads(args.threads, torch)}; reps: {args.reps} (interleaved)")
-    if torch is not None:
-        print(f"torch {torch.__version__}, numpy {np.__version__}")
-    header = (
-        f"{'case/clock':10} {'params':>8} {'ours [ms]':>10} {'torch [ms]':>11} {'ours/torch':>10} "
-        f"{'|dJ|/J':>9} {'|dg|/|g|':>9}"
-    )
-    print(header)
-    print("-" * len(header))
+    threads = limit_threads(args.threads, torch)
+    ctx = context(f"torch {torch.__version__}" if torch is not None else "none", threads)
+    print(f"threads: {threads}; reps: {args.reps} (interleaved, CPU time)")
+    rows = []
     for name in args.cases:
-        row = run_case(CASES[name], args.reps, torch)
-        for k, clock in enumerate(("wall", "cpu")):
-            ours = 1e3 * statistics.median(t[k] for t in row["ours"])
-            label = f"{name}/{clock}"
-            if row["torch"]:
-                tor = 1e3 * statistics.median(t[k] for t in row["torch"])
-                print(
-                    f"{label:10} {row['n_params']:8d} {ours:10.2f} {tor:11.2f} {ours / tor:10.2f} "
-                    f"{row['objective_rel_diff']:9.1e} {row['gradient_rel_diff']:9.1e}"
-                )
-            else:
-                print(f"{label:10} {row['n_params']:8d} {ours:10.2f} {'-':>11} {'-':>10}")
+        for r in run_case(CASES[name], DTYPES[name], args.reps, torch):
+            rows.append({**r, "reps": args.reps, **ctx})
+            print(f"{r['case']:6} {r['dtype']:8} {r['figure']:26} {r['num_cpu_ms']:9.1f} ms / "
+                  f"{r['den_cpu_ms']:9.1f} ms = {r['ratio']:.3f} "
+                  f"[{r['ratio_lo']:.3f}, {r['ratio_hi']:.3f}]")  # fmt: skip
+    write_rows(args.name, rows)
     return 0
 
 

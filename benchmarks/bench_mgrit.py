@@ -18,7 +18,8 @@ Sections (``--section``, default all):
 * ``memory`` -- peak traced memory per rank (mpiexec, tracemalloc) vs N/P * batch * width,
   with and without the stored activations.
 
-``--quick`` shrinks every grid (for a smoke test).
+``--quick`` shrinks every grid (for a smoke test).  The ``oneshot`` section also writes
+``results/summaries/bench/mgrit_oneshot.csv`` (CPU-time ratios, paired per repetition).
 """
 
 from __future__ import annotations
@@ -38,15 +39,19 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _store import context, limit_threads, ratio_summary, write_rows  # noqa: E402
+
 from solver.config import NetworkConfig  # noqa: E402
 from solver.data import load_dataset  # noqa: E402
 from solver.init import InitConfig, initialize  # noqa: E402
 from solver.mgrit import MGRITPropagation, ParallelConfig, reference_mgrit  # noqa: E402
 from solver.mgrit.model import modelled_evaluation  # noqa: E402
-from solver.network import evaluate  # noqa: E402
+from solver.network import SerialPropagation  # noqa: E402
 from solver.params import Params  # noqa: E402
 
 WIDTH, T_FINAL = 8, 5.0
+CSV_ROWS: list[dict] = []  # one-rank one-shot figures -> results/summaries/bench/mgrit_oneshot.csv
 INIT = InitConfig(distribution="normal", scale_open=1.0, scale_hidden=0.1, scale_class=0.1, seed=1)
 
 
@@ -165,16 +170,19 @@ CANDIDATES = {
 
 
 # ---------------------------------------------------------------------------- one-shot time
-def _median_ratio(fns: dict, repeat: int) -> dict:
-    """Median wall time of every ``fn(k)``, k = 1..repeat, calls interleaved (one warm-up)."""
+def _median_ratio(fns: dict, repeat: int, cpu: dict | None = None) -> dict:
+    """Median wall time of every ``fn(k)``, k = 1..repeat, calls interleaved (one warm-up);
+    ``cpu`` (if given) receives the per-call CPU times (``time.process_time``) by name."""
     for fn in fns.values():
         fn(0)
     times = {name: [] for name in fns}
     for k in range(1, repeat + 1):
         for name, fn in fns.items():
-            start = time.perf_counter()
+            start, c0 = time.perf_counter(), time.process_time()
             fn(k)
             times[name].append(time.perf_counter() - start)
+            if cpu is not None:
+                cpu.setdefault(name, []).append(time.process_time() - c0)
     return {name: float(np.median(t)) for name, t in times.items()}
 
 
@@ -206,6 +214,7 @@ def oneshot(depths: list[int], n_per_class: int, repeat: int) -> dict:
     for n in depths:
         config = network(n)
         params = initialize(config, INIT)
+        serial_prop = SerialPropagation()  # as in training: its workspace is reused
         print(f"N = {n}")
         print(f"{'configuration':>30} {'steps/2N':>9} {'wall/serial':>11} {'ms':>8} "
               f"{'serial ms':>9}")  # fmt: skip
@@ -218,14 +227,22 @@ def oneshot(depths: list[int], n_per_class: int, repeat: int) -> dict:
                 ev = prop.evaluate(config, drift(params, k), X, y, gradient=True)
                 steps["n"] = ev.info["layer_steps"]
 
-            def serial(k, config=config, params=params):
-                evaluate(config, drift(params, k), X, y)
+            def serial(k, config=config, params=params, prop=serial_prop):
+                prop.evaluate(config, drift(params, k), X, y, gradient=True)
 
-            wall = _median_ratio({"serial": serial, label: step}, repeat)
+            cpu: dict = {}
+            wall = _median_ratio({"serial": serial, label: step}, repeat, cpu)
             del prop, step
             ratio = wall[label] / wall["serial"]
             out[f"{n}/{label}"] = {"steps_ratio": steps["n"] / (2 * n), "wall_ratio": ratio,
                                    "wall": wall[label], "serial": wall["serial"]}  # fmt: skip
+            CSV_ROWS.append({"figure": "one-shot gradient / serial gradient, 1 rank",
+                             "n_layers": n, "n_samples": len(y), "configuration": label,
+                             "steps_ratio": steps["n"] / (2 * n),
+                             "num_cpu_ms": 1e3 * float(np.median(cpu[label])),
+                             "den_cpu_ms": 1e3 * float(np.median(cpu["serial"])),
+                             "wall_ratio": ratio, **ratio_summary(cpu[label], cpu["serial"]),
+                             "reps": repeat})  # fmt: skip
             print(f"{label:>30} {steps['n'] / (2 * n):>9.2f} {ratio:>11.2f} "
                   f"{wall[label] * 1e3:>8.1f} {wall['serial'] * 1e3:>9.1f}")  # fmt: skip
     n = depths[-1]
@@ -445,6 +462,7 @@ def main() -> None:
         worker(args.worker, args.n, args.batch, args.label, bool(args.store))
         return
     q = args.quick
+    threads = limit_threads(1)  # numpy BLAS, inside this process (threadpoolctl)
     want = lambda s: args.section in ("all", s)  # noqa: E731
     results: dict = {}
     start = time.perf_counter()
@@ -463,6 +481,9 @@ def main() -> None:
         results["memory"] = memory([64] if q else [256, 1024], [1, 2] if q else [1, 2],
                                    100 if q else 500)  # fmt: skip
     print(f"\n(total {time.perf_counter() - start:.0f} s)")
+    if CSV_ROWS and not q:
+        ctx = context("none", threads)
+        write_rows("mgrit_oneshot", [{**r, **ctx} for r in CSV_ROWS])
     if args.json:
         args.json.write_text(json.dumps(results, indent=1, default=float))
 

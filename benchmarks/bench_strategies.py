@@ -21,17 +21,23 @@ from __future__ import annotations
 import argparse
 import math
 import statistics
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
-from sensitivity import records
-from solver.config import NetworkConfig
-from solver.data import load_dataset
-from solver.init import InitConfig
-from solver.optim import OptimizerConfig
-from solver.strategies.regression import RegressionModel, fit, regression_problem
-from solver.train import StopConfig, train
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _store import context, limit_threads, write_rows  # noqa: E402
+
+from sensitivity import records  # noqa: E402
+from solver.config import NetworkConfig  # noqa: E402
+from solver.data import load_dataset  # noqa: E402
+from solver.init import InitConfig  # noqa: E402
+from solver.optim import OptimizerConfig  # noqa: E402
+from solver.strategies.regression import RegressionModel, fit, regression_problem  # noqa: E402
+from solver.train import StopConfig, train  # noqa: E402
 
 
 def _to_target(result, target: float) -> tuple[float, float] | None:
@@ -78,6 +84,7 @@ def classification(args: argparse.Namespace) -> None:
         f"{'cost_target':>11s} {'val_acc':>7s} {'params':>6s}",
         flush=True,
     )
+    ctx = context("none", limit_threads(1))  # at the start: the code that ran
     runs: dict[str, dict[str, list]] = {
         name: {"times": [], "costs": [], "walls": [], "fails": [0]} for name in strategies
     }
@@ -140,6 +147,15 @@ def classification(args: argparse.Namespace) -> None:
         f"cost {r[2]:.2f} (reached), {r[3]:.2f} (all)",
         flush=True,
     )
+    write_rows("strategies", [
+        {"strategy": name, "n_layers": args.n_layers, "seeds": args.seeds,
+         "target": args.target, "median_time_reached_s": med[name][0],
+         "median_time_all_s": med[name][1], "median_cost_reached": med[name][2],
+         "median_cost_all": med[name][3], "never_reached": rec["fails"][0],
+         "time_all_vs_random": med[name][1] / med["random"][1],
+         "total_wall_s": sum(rec["walls"]), **ctx}
+        for name, rec in runs.items()
+    ])  # fmt: skip
 
 
 def regression(args: argparse.Namespace) -> None:

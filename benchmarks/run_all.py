@@ -3,7 +3,8 @@
 Each benchmark is its own script with its own options (``--help``); this runner only calls
 them one after another with their defaults, in a fresh interpreter each, so that one
 benchmark's memory and threads do not disturb the next. ``--quick`` passes the quick/small
-options where a script has them (a smoke run, not figures to quote).
+options where a script has them (a smoke run, not figures to quote; its CSVs go to a temporary
+folder, ``BENCH_OUT``, instead of ``results/summaries/bench/``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import argparse
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -21,12 +23,16 @@ SCRIPTS = {
     "mgrit": ["bench_mgrit.py"],
     "strategies": ["bench_strategies.py"],
     "harness": ["bench_harness.py"],
+    "train": ["bench_train.py"],
+    "startup": ["bench_startup.py"],
 }
 QUICK = {
     "iteration": ["--reps", "3"],
     "mgrit": ["--quick"],
     "strategies": ["--seeds", "2"],
     "harness": ["--trials", "4", "--tp-trials", "4"],
+    "train": ["--rounds", "1", "--iterations", "20", "--eval-iterations", "10"],
+    "startup": ["--reps", "2"],
 }
 
 
@@ -39,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown benchmark(s) {unknown}; choose from {', '.join(SCRIPTS)}")
     env = {**os.environ, "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS", "1")}
+    if args.quick:  # smoke figures never replace the stored ones
+        env["BENCH_OUT"] = tempfile.mkdtemp(prefix="bench_quick_")
     failed = []
     for name in args.names or list(SCRIPTS):
         cmd = [sys.executable, str(HERE / SCRIPTS[name][0]), *(QUICK[name] if args.quick else [])]

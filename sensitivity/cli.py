@@ -77,13 +77,13 @@ def _cmd_run(args: argparse.Namespace, *, join_only: bool) -> int:
         exit_with_parent(args.parent_pid)
     from sensitivity.runner import work
     from sensitivity.session import prepare, run_local
-    from sensitivity.storage import counts, open_study
+    from sensitivity.storage import CountsTicker, counts, open_study
 
     progress = Progress(spec.name, quiet=args.quiet)
     try:
         if join_only:
             h = open_study(spec, url=args.storage, create=False, salt=os.getpid())
-            work(h, max_trials=args.max_trials, on_trial=lambda *_: progress(counts(h)))
+            work(h, max_trials=args.max_trials, on_trial=CountsTicker(h, progress))
         else:
             workers = args.workers or spec.run.workers
             h = prepare(spec, storage=args.storage, argv=argv, workers=workers)
@@ -257,7 +257,7 @@ def _cmd_figures(args: argparse.Namespace) -> int:
         _dir_option(args.out, "--out")
     res = load(_source(args), storage=args.storage)
     name = res.spec.name if res.spec else res.study.study_name
-    finished = int((res.trials["state"] == "COMPLETE").sum()) if len(res.trials) else 0
+    finished = int(res.trials["state"].isin(["COMPLETE", "FAIL"]).sum()) if len(res.trials) else 0
     if finished == 0:
         raise StorageError(
             f"study {name!r} has no finished trials yet ({len(res.trials)} trials stored), so "

@@ -116,6 +116,18 @@ def build_figures(
                 tables["summary"], tables["time_to_target"], target=target, order=order
             ),  # fmt: skip
         )
+    if len(tables["time_to_target_curve"]):
+        add(
+            "time_to_target",
+            f"Share of runs that have not reached {target:g} validation accuracy by a given wall "
+            "time (left) and modelled parallel time (right), per strategy: Kaplan-Meier curve "
+            "with 95% log-log band; runs that never reach the target (diverged and failed ones "
+            "included) are censored at the horizon and keep the curve above 0; the dashed line "
+            "marks the median.",
+            plots.render_time_to_target(
+                tables["time_to_target_curve"], target=target, order=order
+            ),  # fmt: skip
+        )
     if len(results.curves):
         chance = _chance(trials)
         panels = {

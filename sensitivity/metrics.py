@@ -25,7 +25,8 @@ Functions:
 
 * :func:`summarize` -- per strategy / configuration: n, failures, success rate (Wilson), median
   final accuracy (bootstrap), quartiles, worst.
-* :func:`time_to_target_summary` -- per strategy: Kaplan-Meier median time to target and CI.
+* :func:`time_to_target_summary` -- per strategy: Kaplan-Meier median time to target and CI;
+  :func:`time_to_target_curves` the Kaplan-Meier curves with their bands.
 * :func:`paired_differences` / :func:`paired_comparison` -- strategy minus baseline on the same
   (parameters, seed): per pair, and summarised (median + bootstrap CI, share better, Wilcoxon).
 * :func:`variance_shares` -- main-effect shares of the accuracy variance (LMG decomposition of
@@ -33,7 +34,7 @@ Functions:
 * :func:`importance` -- Optuna parameter importance with an explicitly chosen evaluator.
 * :func:`time_to_target` -- time to a (new) target from the curves, by the records' rule.
 * Building blocks: :func:`accuracy`, :func:`wilson_interval`, :func:`median_interval`,
-  :func:`kaplan_meier_median`.
+  :func:`kaplan_meier`, :func:`kaplan_meier_median`.
 """
 
 from __future__ import annotations
@@ -60,9 +61,11 @@ __all__ = [
     "accuracy",
     "wilson_interval",
     "median_interval",
+    "kaplan_meier",
     "kaplan_meier_median",
     "summarize",
     "time_to_target_summary",
+    "time_to_target_curves",
     "time_to_target",
     "paired_differences",
     "paired_comparison",
@@ -146,10 +149,8 @@ def median_interval(x: Sequence[float]) -> tuple[float, float]:
     return _bootstrap(np.asarray(x, dtype="float64"), np.median)
 
 
-def kaplan_meier_median(
-    time: Sequence[float], reached: Sequence[bool]
-) -> tuple[float, float, float]:
-    """Kaplan-Meier median time to target and its :data:`CONFIDENCE` interval.
+def kaplan_meier(time: Sequence[float], reached: Sequence[bool]) -> pd.DataFrame:
+    """Kaplan-Meier estimate of the share of runs not yet at the target, with its band.
 
     Args:
         time: shape ``(n,)``: time to target of runs that reached it, the censoring time (horizon,
@@ -157,34 +158,80 @@ def kaplan_meier_median(
         reached: shape ``(n,)``: the run reached the target (an event).
 
     Returns:
-        ``(median, low, high)``: ``median = min{t : S(t) <= 0.5}`` of the KM survival ``S``
-        (``scipy.stats.ecdf`` on ``CensoredData``); ``low`` / ``high`` the same crossing of the
-        pointwise log-log confidence band (Brookmeyer-Crowley). ``inf`` where the curve never
-        drops to 0.5 ("not reached"). Censoring times beyond the last event (``inf``) do not
-        change ``S`` and are moved to the last observed time.
+        ``time, survival, low, high``: the step function ``S(t)`` (``scipy.stats.ecdf`` on
+        ``CensoredData``; value from ``time`` on, first row ``t = 0, S = 1``) and its pointwise
+        :data:`CONFIDENCE` log-log band (``S`` itself where the band is undefined, at 0 and 1).
+        Censoring times beyond the last event (``inf``) do not change ``S`` and are moved to
+        the last observed time. No events: one row ``S = 1``.
     """
     t = np.asarray(time, dtype="float64")
     ev = np.asarray(reached, dtype=bool)
+    cols = ["time", "survival", "low", "high"]
     if len(t) == 0:
-        return math.nan, math.nan, math.nan
+        return pd.DataFrame(columns=cols)
     if not ev.any():
-        return math.inf, math.inf, math.inf
+        return pd.DataFrame([[0.0, 1.0, 1.0, 1.0]], columns=cols)
     finite = t[np.isfinite(t)]
     t = np.where(np.isfinite(t), t, finite.max())
     res = stats.ecdf(stats.CensoredData(uncensored=t[ev], right=t[~ev]))
-    q = res.sf.quantiles
     s = res.sf.probabilities
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # band undefined where S is 0 or 1
         ci = res.sf.confidence_interval(CONFIDENCE, method="log-log")
     lo = np.where(np.isfinite(ci.low.probabilities), ci.low.probabilities, s)
     hi = np.where(np.isfinite(ci.high.probabilities), ci.high.probabilities, s)
+    return pd.DataFrame({"time": np.r_[0.0, res.sf.quantiles], "survival": np.r_[1.0, s],
+                         "low": np.r_[1.0, lo], "high": np.r_[1.0, hi]})  # fmt: skip
 
-    def crossing(curve: np.ndarray) -> float:
-        at = np.flatnonzero(curve <= 0.5)
-        return float(q[at[0]]) if len(at) else math.inf
 
-    return crossing(s), crossing(lo), crossing(hi)
+def kaplan_meier_median(
+    time: Sequence[float], reached: Sequence[bool]
+) -> tuple[float, float, float]:
+    """Kaplan-Meier median time to target and its :data:`CONFIDENCE` interval.
+
+    Args:
+        time, reached: as in :func:`kaplan_meier`, shape ``(n,)`` each.
+
+    Returns:
+        ``(median, low, high)``: ``median = min{t : S(t) <= 0.5}`` of the KM survival ``S``
+        (:func:`kaplan_meier`); ``low`` / ``high`` the same crossing of the pointwise log-log
+        confidence band (Brookmeyer-Crowley). ``inf`` where the curve never drops to 0.5
+        ("not reached"); NaN for no runs.
+    """
+    km = kaplan_meier(time, reached)
+    if km.empty:
+        return math.nan, math.nan, math.nan
+
+    def crossing(curve: pd.Series) -> float:
+        at = np.flatnonzero(curve.to_numpy() <= 0.5)
+        return float(km["time"].iloc[at[0]]) if len(at) else math.inf
+
+    return crossing(km["survival"]), crossing(km["low"]), crossing(km["high"])
+
+
+def time_to_target_curves(
+    trials: pd.DataFrame,
+    *,
+    clock: Literal["wall", "modelled"] = "wall",
+    budget: float | None = None,
+    by: Sequence[str] = ("strategy",),
+) -> pd.DataFrame:
+    """Kaplan-Meier curves of the share of runs not yet at the study's target, per group
+    (same data and censoring as :func:`time_to_target_summary`).
+
+    Returns:
+        ``<by>..., clock, time, survival, low, high`` (:func:`kaplan_meier` per group).
+    """
+    parts = []
+    for key, g in _groups(counted(trials), list(by)):
+        t, ev = records.event_times(g, clock=clock, budget=budget)
+        km = kaplan_meier(t, ev)
+        for k, v in reversed(key.items()):
+            km.insert(0, k, v)
+        km.insert(len(key), "clock", clock)
+        parts.append(km)
+    cols = list(by) + ["clock", "time", "survival", "low", "high"]
+    return pd.concat(parts, ignore_index=True)[cols] if parts else pd.DataFrame(columns=cols)
 
 
 def summarize(

@@ -23,6 +23,7 @@ collective.
 from __future__ import annotations
 
 import json
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -31,10 +32,10 @@ import numpy as np
 
 from sensitivity.design import DesignPoint
 from sensitivity.errors import Interrupted, SpecError
-from sensitivity.objective import run_trial
+from sensitivity.objective import Outcome, run_trial
 from sensitivity.runner import TrialSlot, WorkerReport, work
 from sensitivity.spec import StudySpec
-from sensitivity.storage import counts, open_study
+from sensitivity.storage import CountsTicker, counts, open_study
 
 __all__ = ["split_groups", "run_mpi", "send_json", "recv_json"]
 
@@ -79,11 +80,33 @@ def _point_message(point: DesignPoint | None) -> dict | None:
             "params": dict(point.params)}  # fmt: skip
 
 
-def _follow(spec: StudySpec, group: Any, solver_comm: Any | None) -> None:
+def _group_runner(solver_comm: Any | None, world_rank: int) -> Callable[..., Outcome]:
+    """:func:`run_trial` for one rank of a group. When the ranks of a group communicate while
+    training (layer-parallel), a trial that raised on this rank (set-up or training) leaves the
+    others waiting for it in a collective: the whole job ends with this rank's one-line reason,
+    after the leaders marked their trials failed and re-queued them (the guard)."""
+    communicating = solver_comm is not None and solver_comm.size > 1
+
+    def run(spec: StudySpec, point: DesignPoint, **kwargs: Any) -> Outcome:
+        outcome = run_trial(spec, point, **kwargs)
+        if communicating and outcome.record.get("status") == "failed":
+            from solver.parallel.guard import active_guard
+
+            reason = f"rank {world_rank}: trial failed: {outcome.record.get('reason')}"
+            print(f"sensitivity: {reason}; stopping all ranks", file=sys.stderr, flush=True)
+            guard = active_guard()
+            if guard is not None:
+                guard.stop(reason, 1, notify=True, print_reason=False)
+        return outcome
+
+    return run
+
+
+def _follow(spec: StudySpec, group: Any, solver_comm: Any | None, run: Callable) -> None:
     """A non-leader rank: train each point its leader sends, until it sends ``None``."""
     while (msg := recv_json(group)) is not None:
         point = DesignPoint(msg["index"], msg["strategy"], msg["seed"], msg["params"])
-        run_trial(spec, point, comm=solver_comm)
+        run(spec, point, comm=solver_comm)
 
 
 def run_mpi(
@@ -143,13 +166,14 @@ def run_mpi(
                     send_json(group, _point_message(point))
 
             show = on_progress if world.rank == 0 else None
-            if show is not None:
-                show(counts(h))
+            ticker = CountsTicker(h, show)  # counts at most once a second
+            ticker(force=True)
             try:
                 report = work(
                     h, slot=slot, comm=solver_comm, max_trials=max_trials,
+                    runner=_group_runner(solver_comm, world.rank),
                     share=share,
-                    on_trial=(lambda *_: show(counts(h))) if show is not None else None,
+                    on_trial=ticker if show is not None else None,
                     handle_signals=guard is None,
                 )  # fmt: skip
             except Interrupted:
@@ -160,7 +184,7 @@ def run_mpi(
             if group.size > 1:
                 send_json(group, None)
         else:
-            _follow(spec, group, solver_comm)
+            _follow(spec, group, solver_comm, _group_runner(solver_comm, world.rank))
         world.barrier()
         if leader and world.rank == 0 and on_progress is not None:
             on_progress(counts(h))  # the final count, after every group finished

@@ -28,6 +28,7 @@ __all__ = [
     "render_importance",
     "render_variance_shares",
     "render_strategy_summary",
+    "render_time_to_target",
     "EVALUATOR_NAMES",
     "save",
     "strategy_colors",
@@ -281,6 +282,40 @@ def render_strategy_summary(
             else:
                 ax.set_ylim(0, top * 1.15)
         fig.suptitle("All runs per strategy (failures included)")
+    return fig
+
+
+def render_time_to_target(
+    curves: pd.DataFrame, *, target: float, order: list[str] | None = None
+) -> Figure:
+    """Kaplan-Meier curves (``time, survival, low, high`` per ``strategy`` and ``clock``): the
+    share of runs not yet at the target as a step function with its 95 % band; one panel per
+    clock, the 0.5 line marks the median."""
+    titles = {"wall": "wall time [s]", "modelled": "modelled parallel time [s]"}
+    clocks = list(dict.fromkeys(curves["clock"]))
+    with plt.rc_context(_RC):
+        fig, axes = plt.subplots(1, len(clocks), figsize=(4.6 * len(clocks), 3.6), squeeze=False,
+                                 constrained_layout=True, sharey=True)  # fmt: skip
+        for ax, clock in zip(axes[0], clocks, strict=True):
+            data = curves[curves["clock"] == clock]
+            strategies = _order(data, order)
+            colors = strategy_colors(strategies)
+            for s in strategies:
+                g = data[data["strategy"] == s]
+                t = g["time"].to_numpy(float)
+                t = np.where(t > 0, t, np.nan)
+                t[0] = t[1] / 2 if len(t) > 1 and np.isfinite(t[1]) else 1.0  # t = 0 on a log axis
+                ax.step(t, g["survival"], where="post", color=colors[s], label=s)
+                ax.fill_between(t, g["low"], g["high"], step="post", color=colors[s], alpha=0.25,
+                                lw=0)  # fmt: skip
+            ax.axhline(0.5, color="black", lw=0.8, ls="--")
+            ax.set_xscale("log")
+            ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+            ax.set_ylim(0, 1.02)
+            ax.set_xlabel(titles.get(clock, clock))
+            ax.set_title(f"Runs not yet at {target:g} ({clock})")
+        axes[0][0].set_ylabel("share of runs (Kaplan-Meier)")
+        axes[0][0].legend(loc="lower left")
     return fig
 
 

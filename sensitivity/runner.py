@@ -252,13 +252,15 @@ def work(
     slot: TrialSlot | None = None,
     share: Callable[[optuna.Trial, DesignPoint], None] | None = None,
     handle_signals: bool = True,
+    runner: Callable[..., Outcome] = run_trial,
 ) -> WorkerReport:
     """Run trials until the design is done (or ``max_trials`` were run by this worker).
 
     The one worker loop of local workers and MPI group leaders. ``share(trial, point)`` is called
     after each claim (an MPI leader hands the point to its group); ``slot`` is the
     :class:`TrialSlot` an outside watcher may fail (the MPI job guard); with
-    ``handle_signals`` SIGINT/SIGTERM raise :class:`Interrupted` here.
+    ``handle_signals`` SIGINT/SIGTERM raise :class:`Interrupted` here; ``runner`` trains one
+    point (default :func:`~sensitivity.objective.run_trial`).
 
     Raises:
         Interrupted: on SIGINT/SIGTERM, after failing and re-queueing the running trial.
@@ -281,7 +283,7 @@ def work(
                 if share is not None:
                     share(trial, point)
                 with Heartbeat(h, trial._trial_id), _SAFE.training():
-                    outcome = run_trial(h.spec, point, comm=comm, train=train)
+                    outcome = runner(h.spec, point, comm=comm, train=train)
                 store_outcome(h, trial, outcome)
                 slot.done()
                 _SAFE.checkpoint()

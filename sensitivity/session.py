@@ -28,8 +28,8 @@ from sensitivity.nested import thaw
 from sensitivity.runner import WorkerReport, work
 from sensitivity.spec import StudySpec
 from sensitivity.storage import (
+    CountsTicker,
     StudyHandle,
-    counts,
     design_fingerprint,
     fail_stale,
     harness_lock,
@@ -195,15 +195,11 @@ def run_local(
         Interrupted: SIGINT/SIGTERM (children are sent SIGTERM and waited for).
         StudyError: a worker process failed.
     """
+    ticker = CountsTicker(h, on_progress)  # counts at most once a second
     if workers <= 1:
-
-        def tick(*_: object) -> None:
-            if on_progress is not None:
-                on_progress(counts(h))
-
-        tick()
-        report = work(h, on_trial=tick, max_trials=max_trials)
-        tick()
+        ticker(force=True)
+        report = work(h, on_trial=ticker, max_trials=max_trials)
+        ticker(force=True)
         return report
     cmd = [sys.executable, "-m", "sensitivity", "worker", str(spec.path), "--quiet"]
     cmd += ["--parent-pid", str(os.getpid())]  # workers stop if this process is killed
@@ -223,8 +219,7 @@ def run_local(
     old = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         while any(p.poll() is None for p in procs):
-            if on_progress is not None:
-                on_progress(counts(h))
+            ticker()
             time.sleep(0.5)
     except Interrupted as err:
         interrupted = err
@@ -236,8 +231,7 @@ def run_local(
     finally:
         for s, handler in old.items():
             signal.signal(s, handler)
-    if on_progress is not None:
-        on_progress(counts(h))
+    ticker(force=True)
     if interrupted is not None:
         raise interrupted
     bad = [p.returncode for p in procs if p.returncode != 0]

@@ -23,6 +23,7 @@ import contextlib
 import fcntl
 import hashlib
 import json
+import math
 import os
 import socket
 import threading
@@ -55,6 +56,7 @@ __all__ = [
     "Heartbeat",
     "worker_id",
     "counts",
+    "CountsTicker",
 ]
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -363,6 +365,27 @@ class Heartbeat:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
+
+
+class CountsTicker:
+    """Report :func:`counts` to ``on_progress`` at most once per ``interval`` seconds.
+
+    ``counts`` reads every trial of the storage (milliseconds per call, more than the rest of
+    the harness loop per trial), so per-trial progress goes through a ticker: ``tick()``
+    reports only if ``interval`` has passed since the last report, ``tick(force=True)``
+    always (first and final counts)."""
+
+    def __init__(self, h: StudyHandle, on_progress: Any | None, interval: float = 1.0) -> None:
+        self.h, self.on_progress, self.interval = h, on_progress, float(interval)
+        self._last = -math.inf
+
+    def __call__(self, *_: object, force: bool = False) -> None:
+        if self.on_progress is None:
+            return
+        now = time.monotonic()
+        if force or now - self._last >= self.interval:
+            self._last = now
+            self.on_progress(counts(self.h))
 
 
 def counts(h: StudyHandle) -> dict[str, int]:

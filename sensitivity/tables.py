@@ -13,6 +13,8 @@ table (CSV)            rows
                        (:func:`metrics.variance_shares`, ``VARIANCE_BINS`` quantile bins)
 ``time_to_target``     per strategy and clock: Kaplan-Meier median time to the target with its
                        95 % CI, runs, runs that reached it (:func:`metrics.time_to_target_summary`)
+``time_to_target_      per strategy and clock: the Kaplan-Meier curve (share of runs not yet at
+curve``                the target) with its 95 % band (:func:`metrics.time_to_target_curves`)
 =====================  ===========================================================================
 
 Every table carries the column ``code_version`` (git commit of the analysis code,
@@ -32,7 +34,7 @@ from sensitivity import metrics
 
 __all__ = ["TABLES", "study_tables", "code_version"]
 
-TABLES = ("summary", "paired", "variance_shares", "time_to_target")
+TABLES = ("summary", "paired", "variance_shares", "time_to_target", "time_to_target_curve")
 
 
 @cache
@@ -70,7 +72,7 @@ def _ordered(df: pd.DataFrame, order: list[str]) -> pd.DataFrame:
 
 
 def study_tables(results: Any) -> dict[str, pd.DataFrame]:
-    """The four summary tables of :data:`TABLES` from a study's counted, finished trials.
+    """The summary tables of :data:`TABLES` from a study's counted, finished trials.
 
     Args:
         results: :class:`~sensitivity.results.StudyResults`.
@@ -89,16 +91,22 @@ def study_tables(results: Any) -> dict[str, pd.DataFrame]:
     baseline = order[0] if order else None
     out["paired"] = _ordered(metrics.paired_comparison(done, baseline=baseline), order)
     out["variance_shares"] = metrics.variance_shares(done)
-    parts = []
+    parts, curves = [], []
     if target is not None and len(done):
         for clock in ("wall", "modelled"):
             budget = metric.budget if clock == metric.clock else None  # type: ignore[union-attr]
             parts.append(metrics.time_to_target_summary(done, clock=clock, budget=budget))
+            curves.append(metrics.time_to_target_curves(done, clock=clock, budget=budget))
     ttt = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
         columns=["strategy", "clock", "budget", "n", "reached", "median", "median_low",
                  "median_high"])  # fmt: skip
     if len(ttt):
         ttt.insert(1, "target", target)
     out["time_to_target"] = _ordered(ttt, order)
+    out["time_to_target_curve"] = _ordered(
+        pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(
+            columns=["strategy", "clock", "time", "survival", "low", "high"]),
+        order,
+    )  # fmt: skip
     version = code_version()
     return {k: v.reset_index(drop=True).assign(code_version=version) for k, v in out.items()}

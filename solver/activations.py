@@ -14,7 +14,14 @@ import numpy as np
 
 from solver.errors import ConfigError
 
-__all__ = ["activation", "activation_inplace", "derivative_from_value", "Scratch", "ETA"]
+__all__ = [
+    "activation",
+    "activation_inplace",
+    "derivative_from_value",
+    "smoothrelu_prime_band",
+    "Scratch",
+    "ETA",
+]
 
 ETA = 0.1
 
@@ -53,22 +60,55 @@ class Scratch:
     ``t1, t2`` and two boolean masks ``m1, m2``), kept by a :class:`solver.workspace.Workspace`
     so that the hot layer loop allocates nothing."""
 
-    __slots__ = ("t1", "t2", "m1", "m2")
+    __slots__ = ("t1", "t2", "m1", "m2", "band")
 
     def __init__(self, shape: tuple[int, ...], dtype: np.dtype | type = np.float64) -> None:
         self.t1 = np.empty(shape, dtype)
         self.t2 = np.empty(shape, dtype)
         self.m1 = np.empty(shape, bool)
         self.m2 = np.empty(shape, bool)
+        self.band: np.ndarray | None = None  # flat indices of SmoothReLU's last band
 
 
 def _smoothrelu_inplace(x: np.ndarray, scratch: Scratch | None = None) -> np.ndarray:
-    """SmoothReLU overwriting ``x``: the same operations in the same order as
-    :func:`_smoothrelu` (bitwise equal), with the temporaries taken from ``scratch``::
+    """SmoothReLU overwriting ``x``, bitwise equal to :func:`_smoothrelu`: ``max(x, 0)``
+    everywhere (right outside the band ``|x| < eta``), then the quadratic on the band entries
+    only (the same expression, evaluated on ``x[band]``)::
 
-        t1 = x*x / (4 eta) + 0.5 x + eta/4;  m2 = x <= -eta;  m1 = x < eta
-        x[m1] = t1[m1];  x[m2] = 0
-    """
+        band = flatnonzero(|x| < eta);  q = x[band];  x = max(x, 0)
+        x[band] = q*q / (4 eta) + 0.5 q + eta/4
+
+    NaN stays NaN (it is not in the band and ``max`` propagates it)."""
+    if not x.flags.c_contiguous:
+        return _smoothrelu_masked(x, scratch)
+    s = Scratch(x.shape, x.dtype) if scratch is None else scratch
+    flat = x.reshape(-1)
+    np.less(np.abs(x, out=s.t1), ETA, out=s.m1)
+    band = np.flatnonzero(s.m1)
+    q = flat[band]
+    np.maximum(x, 0.0, out=x)
+    flat[band] = q * q / (4.0 * ETA) + 0.5 * q + 0.25 * ETA
+    s.band = band
+    return x
+
+
+def smoothrelu_prime_band(s: np.ndarray, band: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """:func:`derivative_from_value` of SmoothReLU, bitwise equal for finite ``s``, given the
+    flat ``band`` indices of the forward call that produced ``s``: outside the band ``s`` is
+    ``x >= eta`` (derivative 1) or 0 (derivative 0), so one comparison fills ``out`` and the
+    clip-divide-sqrt runs on the band only. A NaN in ``s`` gives 0 here (NaN there): callers
+    use it only for finite objectives (no NaN in any activation then)."""
+    np.greater_equal(s, ETA, out=out, casting="unsafe")
+    v = s.reshape(-1)[band]
+    np.clip(v, 0.0, ETA, out=v)
+    v /= ETA
+    out.reshape(-1)[band] = np.sqrt(v, out=v)
+    return out
+
+
+def _smoothrelu_masked(x: np.ndarray, scratch: Scratch | None = None) -> np.ndarray:
+    """:func:`_smoothrelu_inplace` for non-contiguous ``x``: the quadratic everywhere, then
+    masked copies (same operations and order as :func:`_smoothrelu`)."""
     s = Scratch(x.shape, x.dtype) if scratch is None else scratch
     t1, t2 = s.t1, s.t2
     np.multiply(x, x, out=t1)

@@ -29,13 +29,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from solver.activations import Scratch, activation, activation_inplace, derivative_from_value
+from solver.activations import (
+    Scratch,
+    activation,
+    activation_inplace,
+    derivative_from_value,
+    smoothrelu_prime_band,
+)
 
 __all__ = [
     "LayerWork",
     "hidden_activation",
     "hidden_step",
     "hidden_step_vjp",
+    "transposed",
     "opening_forward",
     "opening_vjp",
     "classifier_loss",
@@ -78,11 +85,15 @@ def hidden_activation(
     name: str,
     out: np.ndarray | None = None,
     work: LayerWork | None = None,
+    KT: np.ndarray | None = None,
 ) -> np.ndarray:
-    """``S = sigma(Y K^T + b)``, shape ``(B, w)``, written into ``out`` when given."""
+    """``S = sigma(Y K^T + b)``, shape ``(B, w)``, written into ``out`` when given.
+
+    ``KT``: ``K^T`` as a C-contiguous array (see :func:`transposed`): the same product, bitwise,
+    in less time than through the transposed view (2.3x at width 8)."""
     if out is None:
         out = np.empty((Y.shape[0], K.shape[0]), dtype=Y.dtype)
-    np.matmul(Y, K.T, out=out)
+    np.matmul(Y, K.T if KT is None else KT, out=out)
     out += b
     return activation_inplace(name)(out, None if work is None else work.scratch)
 
@@ -96,16 +107,26 @@ def hidden_step(
     out: np.ndarray | None = None,
     work: LayerWork | None = None,
     S: np.ndarray | None = None,
+    KT: np.ndarray | None = None,
 ) -> np.ndarray:
     """``Y + h sigma(Y K^T + b)``: one forward Euler step, ``(B, w) -> (B, w)``.
 
     ``out`` receives the result (a new array when ``None``; it may not alias ``Y``); ``S``
-    receives the activation (default: ``work.S`` or a temporary) for callers that keep it."""
+    receives the activation (default: ``work.S`` or a temporary) for callers that keep it;
+    ``KT`` is the optional contiguous ``K^T``."""
     if S is None:
         S = None if work is None else work.S
-    S = hidden_activation(Y, K, b, name, S, work)
+    S = hidden_activation(Y, K, b, name, S, work, KT)
     out = np.multiply(S, h, out=out)
     out += Y
+    return out
+
+
+def transposed(K: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``K_n^T`` for every layer as one C-contiguous array ``(N, w, w)`` (into ``out``)."""
+    if out is None:
+        return np.ascontiguousarray(np.swapaxes(K, -1, -2))
+    np.copyto(out, np.swapaxes(K, -1, -2))
     return out
 
 
@@ -123,6 +144,7 @@ def hidden_step_vjp(
     accumulate: bool = False,
     parameters: bool = True,
     work: LayerWork | None = None,
+    band: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None, float]:
     """VJP of :func:`hidden_step` at ``Y`` with output cotangent ``P_next``.
 
@@ -130,12 +152,17 @@ def hidden_step_vjp(
     recomputing ``sigma``. Returns ``(P, dK, db, dh)`` as in the module docstring; ``P`` goes
     into ``out`` (it may not alias ``P_next``), ``dK`` into ``dK`` (added to it when
     ``accumulate``).  ``parameters=False`` (MGRIT's adjoint relaxation) computes ``P`` only and
-    returns ``(P, None, None, nan)``.
+    returns ``(P, None, None, nan)``.  ``band`` (SmoothReLU only, finite ``S``): the forward
+    call's band indices, for the cheaper bitwise-equal derivative
+    (:func:`~solver.activations.smoothrelu_prime_band`).
     """
     if S is None:
         S = hidden_activation(Y, K, b, name, None if work is None else work.S, work)
     G = None if work is None else work.G
-    G = derivative_from_value(name)(S, out=G)
+    if band is not None and name == "smoothrelu":
+        G = smoothrelu_prime_band(S, band, np.empty_like(S) if G is None else G)
+    else:
+        G = derivative_from_value(name)(S, out=G)
     G *= P_next
     G *= h
     P = np.matmul(G, K, out=out)

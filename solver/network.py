@@ -81,9 +81,12 @@ def _propagate(
     shape, dt = Y.shape, Y.dtype
     work = ws.layer_work(role, shape, dt)
     buffers = (ws.array(role + ".Y0", shape, dt), ws.array(role + ".Y1", shape, dt))
+    KT = layers.transposed(params.K, ws.array("KT", params.K.shape, dt))
     for n in range(params.n_layers):
         out = buffers[n % 2]
-        layers.hidden_step(Y, params.K[n], params.b[n], h, config.activation, out=out, work=work)
+        layers.hidden_step(
+            Y, params.K[n], params.b[n], h, config.activation, out=out, work=work, KT=KT[n]
+        )
         Y = out
     return Y
 
@@ -100,10 +103,11 @@ def forward(
         X, params.open_K, params.open_b, config.width, config.activation
     )
     work = layers.LayerWork(states.shape[1:], X.dtype)
+    KT = layers.transposed(params.K)
     for n in range(params.n_layers):
         layers.hidden_step(
             states[n], params.K[n], params.b[n], h, config.activation, out=states[n + 1],
-            work=work,
+            work=work, KT=KT[n],
         )  # fmt: skip
     return states
 
@@ -142,12 +146,18 @@ def evaluate(
     states = ws.array("states", (N + 1, B, w), dt)
     acts = ws.array("activations", (N, B, w), dt)
     work = ws.layer_work("gradient", (B, w), dt)
+    KT = layers.transposed(params.K, ws.array("KT", params.K.shape, dt))
     states[0] = Y
+    bands: list[np.ndarray | None] = [None] * N  # SmoothReLU band indices per layer
     for n in range(N):
         layers.hidden_step(
-            states[n], params.K[n], params.b[n], h, act, out=states[n + 1], work=work, S=acts[n]
-        )
+            states[n], params.K[n], params.b[n], h, act, out=states[n + 1], work=work, S=acts[n],
+            KT=KT[n],
+        )  # fmt: skip
+        bands[n], work.scratch.band = work.scratch.band, None
     loss, P, dW, dmu, z = layers.classifier_loss(states[N], params.W, params.mu, y)
+    if not np.isfinite(loss):  # a NaN/inf activation: the general derivative propagates it
+        bands = [None] * N
     grad = reg_grad
     grad.W += dW
     grad.mu += dmu
@@ -159,7 +169,7 @@ def evaluate(
         P, P_next = P_next, P
         _, _, db, dh = layers.hidden_step_vjp(
             states[n], params.K[n], params.b[n], h, act, P_next, acts[n],
-            out=P, dK=grad.K[n], accumulate=gt_or_dd, work=work,
+            out=P, dK=grad.K[n], accumulate=gt_or_dd, work=work, band=bands[n],
         )  # fmt: skip
         grad.b[n] += db
         d_lambda += dh

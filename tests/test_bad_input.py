@@ -298,3 +298,11 @@ def test_queue_verb_prepares_without_training(tmp_path, capsys) -> None:
     assert len(t) == 6 and (t["state"] == "WAITING").all()
     assert sens_main(["worker", str(study), "--quiet"]) == 0
     assert (load(tmp_path / "results" / "q").trials["state"] == "COMPLETE").all()
+
+
+def test_nested_message_says_final_level_and_total() -> None:
+    from solver.cli import _iterations
+
+    rows = [{"level": 0}] * 200 + [{"level": 1}] * 3 + [{"level": 2}] * 51
+    assert _iterations(rows) == "51 iterations on the final level (254 in total over 3 levels)"
+    assert _iterations([{"level": 0}] * 5) == "5 iterations"

@@ -182,3 +182,33 @@ def test_study_file_only_one_rank_can_read(tmp_path: Path) -> None:
     lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and "gone.toml: cannot read the study file" in lines[0], lines
     assert not (tmp_path / "results").exists()
+
+
+def test_trial_error_on_one_rank_of_a_layer_parallel_group(tmp_path: Path) -> None:
+    """Rank 1 cannot read the study's data file (relative path, other working directory): its
+    trial fails while rank 0 waits in a collective; the job ends with rank 1's reason and the
+    trial is re-queued, instead of hanging."""
+    mpiexec = require_mpi()
+    study = _layer_parallel_study(tmp_path)
+    study.write_text(
+        study.read_text()
+        .replace('dataset = "peaks"', 'dataset = "arrays"')
+        .replace("n_train_per_class = 20\nn_val_per_class = 10\ngrid_size = 64", 'path = "d.npz"')
+    )
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(100, 2))
+    np.savez(tmp_path / "a" / "d.npz", X=x, y=(x[:, 0] > 0).astype(int))
+    run = [sys.executable, "-m", "sensitivity", "run", str(study), "--ranks-per-trial", "2"]
+    cmd = [mpiexec, "-n", "1", "-wdir", str(tmp_path / "a"), *run,
+           ":", "-n", "1", "-wdir", str(tmp_path / "b"), *run]  # fmt: skip
+    t0 = time.monotonic()
+    proc = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=90)
+    assert time.monotonic() - t0 < 60
+    assert proc.returncode != 0
+    ours = [ln for ln in proc.stderr.splitlines() if ln.startswith("sensitivity:")]
+    assert len(ours) == 1 and "rank 1: trial failed" in ours[0] and "d.npz" in ours[0], ours
+    trials = open_study(load_spec(study), create=False).trials()
+    assert not [t for t in trials if t.state.name == "RUNNING"]
+    assert any(t.state.name == "FAIL" and "rank 1" in t.user_attrs["reason"] for t in trials)

@@ -20,6 +20,7 @@ EXPECTED = {
         ["summary", "top_bottom", "paired", "optimizer_effect", "trials"],
         ["accuracy_vs_time", "final_accuracy"],
     ),
+    "nested_settings": (["summary", "effect", "trials"], ["settings"]),
     "init_scale_lr": (["summary", "cells", "seed_spread", "paired", "trials"],
                       ["seed_spread", "scale_spread"]),
     "spline_robustness": (

@@ -50,7 +50,7 @@ def test_six_trial_study_end_to_end(tmp_path: Path, capsys) -> None:
 
     paths = export(res, tmp_path / "export")
     back = pd.read_parquet(tmp_path / "export" / "trials.parquet")
-    assert len(paths) == 8 and back.drop(columns="code_version").shape == t.shape
+    assert len(paths) == 9 and back.drop(columns="code_version").shape == t.shape
     assert back["code_version"].nunique() == 1
     assert pd.read_csv(tmp_path / "export" / "curves.csv").shape == (len(c), c.shape[1] + 1)
     summary = pd.read_csv(tmp_path / "export" / "summary.csv")
@@ -62,7 +62,8 @@ def test_six_trial_study_end_to_end(tmp_path: Path, capsys) -> None:
     figdir = tmp_path / "figs"
     assert main(["figures", str(study), "--out", str(figdir)]) == 0
     names = ("robustness_heatmap", "seed_spread", "accuracy_ecdf", "strategy_summary",
-             "runtime_to_accuracy", "variance_shares", "param_importance")  # fmt: skip
+             "time_to_target", "runtime_to_accuracy", "variance_shares",
+             "param_importance")  # fmt: skip
     for name in names:
         for ext in ("png", "pdf"):
             f = figdir / f"{name}.{ext}"

@@ -28,6 +28,8 @@ def test_two_groups_of_two_ranks_complete_the_design(tmp_path: Path) -> None:
     study = write_study(tmp_path)
     proc = _mpirun(4, "run", str(study), "--ranks-per-trial", "2")
     assert proc.returncode == 0, proc.stderr
+    progress = [ln for ln in proc.stderr.splitlines() if ln.startswith("tiny [")]
+    assert progress and "6/6 done" in progress[-1]  # rank 0 prints progress under mpiexec
     t = load(tmp_path / "results" / "tiny").trials
     assert sorted(t["design_index"].tolist()) == list(range(6))  # each point once
     assert (t["state"] == "COMPLETE").all()

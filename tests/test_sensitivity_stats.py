@@ -69,6 +69,17 @@ def test_kaplan_meier_median_small_exact() -> None:
     assert km["median"] == 1.5
 
 
+def test_kaplan_meier_curve_small_exact() -> None:
+    """Same runs: S steps 1 -> 5/6 -> 4/6 -> 3/6 -> 2/6 at t = 1..4 and stays at 2/6 (the two
+    censored runs never arrive); the band contains the curve."""
+    df = _ttt_table("a", np.array([1, 2, 3, 4, 9, 9.0]), np.array([1, 1, 1, 1, 0, 0], bool))
+    c = metrics.time_to_target_curves(df, budget=10.0)
+    assert c["time"].tolist() == [0.0, 1.0, 2.0, 3.0, 4.0, 10.0]
+    assert c["survival"].tolist() == pytest.approx([1, 5 / 6, 4 / 6, 3 / 6, 2 / 6, 2 / 6])
+    assert (c["low"] <= c["survival"] + 1e-12).all() and (c["survival"] <= c["high"] + 1e-12).all()
+    assert set(c["strategy"]) == {"a"} and set(c["clock"]) == {"wall"}
+
+
 def test_kaplan_meier_median_of_a_known_distribution_with_failures() -> None:
     """Times ~ Exp(1), a fraction q of runs never arrives: S(t) = q + (1 - q) exp(-t), so the
     median is ln((1 - q) / (0.5 - q)); with q >= 0.5 it is never reached."""
@@ -186,3 +197,22 @@ def test_defect5_runtime_curves_keep_every_run() -> None:
     trials = pd.DataFrame({"trial": [0, 1, 2, 3], "strategy": "s", "counted": True})
     d4 = plot_data.runtime_accuracy_data(curves, n_points=11, chance=0.2, trials=trials)
     assert (d4["n_runs"] == 4).all()  # trial 3 failed before any history row
+
+
+def test_kaplan_meier_figure_panels_and_labels() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from sensitivity import plots
+
+    a = _ttt_table("a", np.array([1, 2, 3, 9.0]), np.array([1, 1, 1, 0], bool))
+    b = _ttt_table("b", np.array([2, 4, 9, 9.0]), np.array([1, 1, 0, 0], bool))
+    df = pd.concat([a, b])
+    curves = pd.concat([metrics.time_to_target_curves(df, clock=c, budget=10.0)
+                        for c in ("wall", "modelled")])  # fmt: skip
+    fig = plots.render_time_to_target(curves, target=0.9, order=["b", "a"])
+    assert [a.get_title() for a in fig.axes] == ["Runs not yet at 0.9 (wall)",
+                                                  "Runs not yet at 0.9 (modelled)"]  # fmt: skip
+    assert fig.axes[0].get_ylabel() == "share of runs (Kaplan-Meier)"
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["b", "a"]
+    plots.plt.close(fig)

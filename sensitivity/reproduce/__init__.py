@@ -19,6 +19,7 @@ from sensitivity.reproduce import (
     hyperspectral,
     init_scale,
     mgrit_figures,
+    nested_settings,
     nested_stats,
     one_shot,
     peaks_regions,
@@ -33,6 +34,7 @@ EXPERIMENTS: dict[str, Experiment] = {
     for e in (
         peaks_regions.EXPERIMENT,
         nested_stats.EXPERIMENT,
+        nested_settings.EXPERIMENT,
         init_scale.EXPERIMENT,
         spline_robust.EXPERIMENT,
         box_regression.EXPERIMENT,

@@ -59,20 +59,24 @@ class ForwardResNet:
         self._Y0: np.ndarray | None = None
         self.activations = activations
         self.workspace = Workspace() if workspace is None else workspace
+        self.KT = layers.transposed(params.K)  # contiguous K_i^T: the same product, faster
 
     def _work(self, u: np.ndarray) -> layers.LayerWork:
         return self.workspace.layer_work("mgrit.forward", u.shape, u.dtype)
 
     def step(self, u: np.ndarray, i: int, j: int, level: int) -> np.ndarray:
         h = (j - i) * self.h
-        return layers.hidden_step(u, self.K[i], self.b[i], h, self.activation, work=self._work(u))
+        return layers.hidden_step(
+            u, self.K[i], self.b[i], h, self.activation, work=self._work(u), KT=self.KT[i]
+        )
 
     def final_step(self, u: np.ndarray, i: int, j: int) -> np.ndarray:
         """:meth:`step` on level 0 (bitwise) that keeps ``S_i`` in ``activations``."""
         S = None if self.activations is None else np.empty_like(u)
         out = layers.hidden_step(
-            u, self.K[i], self.b[i], (j - i) * self.h, self.activation, work=self._work(u), S=S
-        )
+            u, self.K[i], self.b[i], (j - i) * self.h, self.activation, work=self._work(u), S=S,
+            KT=self.KT[i],
+        )  # fmt: skip
         if self.activations is not None:
             self.activations[i] = S
         return out
