@@ -135,7 +135,7 @@ def claim(h: StudyHandle) -> tuple[optuna.Trial, DesignPoint] | None:
     got = _pop_waiting(h)
     if got is None and h.design is None:
         got = _ask_adaptive(h)
-    return got  # the heartbeat (with the worker id) falls back to datetime_start until it beats
+    return got
 
 
 def store_outcome(h: StudyHandle, trial: optuna.Trial, outcome: Outcome) -> bool:
@@ -304,7 +304,7 @@ def work(
                 trial, point = got
                 if share is not None:
                     share(trial, point)
-                with Heartbeat(h, trial._trial_id, beat_now=False), _SAFE.training():
+                with Heartbeat(h, trial._trial_id), _SAFE.training():
                     outcome = runner(h.spec, point, comm=comm, train=train)
                 store_outcome(h, trial, outcome)
                 slot.done()

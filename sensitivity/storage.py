@@ -558,8 +558,8 @@ class Heartbeat:
     """Context manager: a daemon thread writes ``heartbeat = [time.time(), "host:pid"]`` every
     ``run.heartbeat_interval`` seconds (one journal line per beat)."""
 
-    def __init__(self, h: StudyHandle, trial_id: int, *, beat_now: bool = True) -> None:
-        self._h, self._tid, self._beat_now = h, trial_id, beat_now
+    def __init__(self, h: StudyHandle, trial_id: int) -> None:
+        self._h, self._tid = h, trial_id
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._beat, daemon=True)
 
@@ -571,15 +571,7 @@ class Heartbeat:
                 )
 
     def __enter__(self) -> Heartbeat:
-        # first beat now: a worker that dies early is still named (host:pid) in the stale reason
-        try:
-            if self._beat_now:
-                beat(self._h, self._tid)
-        except Interrupted:  # a signal deferred during the write: the caller fails the trial
-            raise
-        except Exception:  # noqa: BLE001 - a missed beat is retried by the thread
-            pass
-        self._thread.start()
+        self._thread.start()  # the first beat was written when the trial was claimed
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -165,6 +165,12 @@ def test_stale_reason_names_the_worker(tmp_path: Path) -> None:
     prepare(load_spec(study))
     proc = _worker(study)
     number = _wait_running(study, proc)
+    h = open_study(load_spec(study), create=False)
+    end = time.monotonic() + 30
+    while "heartbeat" not in h.trials()[number].user_attrs and time.monotonic() < end:
+        time.sleep(0.01)
+    t = h.trials()[number]
+    assert t.user_attrs["heartbeat"][0] - t.datetime_start.timestamp() < 2.5  # at the claim
     proc.kill()
     proc.wait(timeout=30)
     from sensitivity.storage import fail_stale
