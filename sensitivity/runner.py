@@ -32,6 +32,7 @@ from sensitivity.storage import (
     fail_trial,
     harness_lock,
     requeue,
+    worker_id,
 )
 
 __all__ = [
@@ -80,6 +81,8 @@ def _pop_waiting(h: StudyHandle) -> tuple[optuna.Trial, DesignPoint] | None:
         if t.user_attrs.get("design_index") is None:  # a trial queued by someone else: skip
             h.storage.set_trial_state_values(tid, TrialState.FAIL)
             continue
+        # first beat at once: a worker that dies before its next beat is named in the stale reason
+        h.storage.set_trial_user_attr(tid, "heartbeat", [time.time(), worker_id()])
         trial = optuna.Trial(h.study, tid)
         if h.design is not None:  # queued with its parameters already set
             return trial, h.design[int(t.user_attrs["design_index"])]
@@ -118,7 +121,7 @@ def claim(h: StudyHandle) -> tuple[optuna.Trial, DesignPoint] | None:
     got = _pop_waiting(h)
     if got is None and h.design is None:
         got = _ask_adaptive(h)
-    return got  # the heartbeat (with the worker id) falls back to datetime_start until it beats
+    return got
 
 
 def store_outcome(h: StudyHandle, trial: optuna.Trial, outcome: Outcome) -> bool:

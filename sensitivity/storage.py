@@ -356,10 +356,7 @@ class Heartbeat:
                 )
 
     def __enter__(self) -> Heartbeat:
-        # first beat now: a worker that dies early is still named (host:pid) in the stale reason
-        with contextlib.suppress(Exception):
-            self._h.storage.set_trial_user_attr(self._tid, "heartbeat", [time.time(), worker_id()])
-        self._thread.start()
+        self._thread.start()  # the first beat was written when the trial was claimed
         return self
 
     def __exit__(self, *exc: object) -> None:

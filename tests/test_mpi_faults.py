@@ -42,6 +42,21 @@ def _layer_parallel_study(tmp_path: Path) -> Path:
     return study
 
 
+def _ranks_left(marker: str) -> list[int]:
+    """Pids of processes whose command line contains ``marker`` (ranks still alive)."""
+    pids = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                cmd = (d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                state = (d / "stat").read_text().split(") ", 1)[1][:1]
+            except OSError:
+                continue
+            if marker in cmd and "mpiexec" not in cmd and state != "Z":
+                pids.append(int(d.name))
+    return pids
+
+
 def _wait_for_heartbeat(journal: Path, proc: subprocess.Popen, timeout: float = 60) -> None:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -75,6 +90,10 @@ def test_signal_to_mpiexec_ends_every_rank_and_requeues(tmp_path: Path, signum: 
                 proc.kill()
                 proc.communicate()
         assert took < LIMIT, (attempt, took, err)
+        end = time.monotonic() + LIMIT - took
+        while _ranks_left(str(study)) and time.monotonic() < end:
+            time.sleep(0.05)
+        assert not _ranks_left(str(study)), "ranks outlived mpiexec"
         assert proc.returncode == 128 + signum, (attempt, proc.returncode, err)
         name = signal.Signals(signum).name
         ours = [ln for ln in err.splitlines() if ln.startswith("sensitivity:")]
