@@ -36,16 +36,17 @@ OVERRIDES = {
     "committed": {
         "problem": {"data": {"n_train_per_class": 50}},
         "training": {"stop": {"max_iterations": 60}},
-        "design": {"points": 10, "seeds": 2},
+        "design": {"points": 24, "seeds": 2},
         "metric": {"target": 0.8, "budget": 60.0},
     },
     "paper": {},
 }
 SIZES = {
     "smoke": "15 points/class, N = 8, 4 iterations, 4 TPE trials",
-    "committed": "50 points/class, N = 32, 60 L-BFGS iterations, 10 TPE trials x 2 seeds, "
+    "committed": "50 points/class, N = 32, 60 L-BFGS iterations, 24 TPE trials over 2 seeds, "
     "target 0.8 within 60 s of modelled time",
-    "paper": "the study file: 1000 points/class, N = 32, 300 iterations, 60 TPE trials x 3 seeds",
+    "paper": "the study file: 1000 points/class, N = 32, 300 iterations, 60 TPE trials over "
+    "3 seeds",
 }
 
 
