@@ -181,6 +181,7 @@ def main() -> None:
     ap.add_argument("--stored", default="100,1000,10000")
     ap.add_argument("--probe", type=int, default=20, help="trials run on top of the stored ones")
     ap.add_argument("--storages", default="journal,postgres")
+    ap.add_argument("--parts", default="throughput,stored", help="which CSV(s) to (re)write")
     args = ap.parse_args()
     from pg_server import PostgresServer, find_bindir
 
@@ -203,13 +204,13 @@ def main() -> None:
     }
     try:
         rows = []
-        for kind in kinds:
+        for kind in kinds if "throughput" in args.parts else []:
             for w in [int(x) for x in args.workers.split(",")]:
                 rows.append(throughput(kind, tmp, server, args.trials, w))
                 print(rows[-1], flush=True)
                 _write(OUT / "storage_throughput.csv", rows, meta)  # after each row
         rows = []
-        for n in [int(x) for x in args.stored.split(",")]:
+        for n in [int(x) for x in args.stored.split(",")] if "stored" in args.parts else []:
             for kind in kinds:
                 rows.append(stored(kind, tmp, server, n, args.probe))
                 print(rows[-1], flush=True)
