@@ -3,7 +3,7 @@
 # (see README, "Cluster MPI").
 PYTHON ?= python3
 VENV   ?= .venv
-EXTRAS ?= mpi,dev
+EXTRAS ?= mpi,dev,postgres
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 

@@ -8,6 +8,8 @@ re-raised as a :class:`~sensitivity.errors.SpecError` naming the study file and 
 from __future__ import annotations
 
 import dataclasses
+import importlib
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -222,7 +224,21 @@ def load_data(spec: StudySpec, options: Mapping[str, Any]) -> Any:
 
 
 def train_function() -> Any:
-    """``solver.train.train``."""
+    """``solver.train.train``.
+
+    ``SENSITIVITY_TRAIN=module:function`` replaces it with a function of the same signature
+    (tests and benchmarks: e.g. a slowed-down or instrumented training).
+    """
+    hook = os.environ.get("SENSITIVITY_TRAIN", "").strip()
+    if hook:
+        mod, _, name = hook.partition(":")
+        try:
+            return getattr(importlib.import_module(mod), name)
+        except (ImportError, AttributeError, ValueError) as err:
+            raise SpecError(
+                f"SENSITIVITY_TRAIN={hook!r}: {err}. Fix: set it to module:function on "
+                f"PYTHONPATH, or unset it to use solver.train."
+            ) from None
     return train
 
 

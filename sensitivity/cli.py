@@ -96,7 +96,8 @@ def _cmd_run(args: argparse.Namespace, *, join_only: bool) -> int:
                 )
                 return 0
             run_local(
-                spec, h, workers=workers, storage=args.storage, on_progress=progress,
+                spec, h, workers=workers, storage=args.storage,
+                on_progress=None if args.quiet else progress,
                 max_trials=args.max_trials,
             )  # fmt: skip
     finally:
@@ -207,7 +208,7 @@ def _cmd_status(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from sensitivity.results import export, load
+    from sensitivity.results import export
 
     formats = tuple(f.strip() for f in args.format.split(","))
     bad = [f for f in formats if f not in ("parquet", "csv")]
@@ -218,7 +219,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
         )
     if args.out:
         _dir_option(args.out, "--out")
-    res = load(_source(args), storage=args.storage)
+    res = _results(args)
     name = res.spec.name if res.spec else res.study.study_name
     out = Path(args.out) if args.out else (
         res.spec.results_path / "export" if res.spec else Path(args.study) / "export")  # fmt: skip
@@ -251,11 +252,10 @@ def _cmd_figures(args: argparse.Namespace) -> int:
 
     matplotlib.use("Agg")  # files only; the library modules leave the backend alone
     from sensitivity.figures import build_figures
-    from sensitivity.results import load
 
     if args.out:
         _dir_option(args.out, "--out")
-    res = load(_source(args), storage=args.storage)
+    res = _results(args)
     name = res.spec.name if res.spec else res.study.study_name
     finished = int(res.trials["state"].isin(["COMPLETE", "FAIL"]).sum()) if len(res.trials) else 0
     if finished == 0:
@@ -392,12 +392,37 @@ def _os_line(err: OSError) -> str:
     )
 
 
+def _results(args: argparse.Namespace):
+    """Load the stored results; say how many duplicate runs (older storages) are ignored."""
+    import warnings
+
+    from sensitivity.results import DuplicateTrialsWarning, load
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DuplicateTrialsWarning)
+        res = load(_source(args), storage=args.storage)
+    if res.duplicates:
+        print(
+            f"sensitivity: {res.duplicates} duplicate complete trials of already complete design "
+            f"points ignored (the first complete trial of each point is counted)",
+            file=sys.stderr,
+        )
+    return res
+
+
+def _one_line_warning(message, category, filename, lineno, line=None) -> str:  # noqa: ANN001
+    return f"sensitivity: warning: {message}\n"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code (0 ok, 2 bad input, 1 other error, 128+n on signal n).
 
     The top-level guard: no traceback reaches the user unless ``--debug`` is given.
     """
     argv = list(sys.argv[1:] if argv is None else argv)
+    import warnings
+
+    warnings.formatwarning = _one_line_warning
     args = build_parser().parse_args(argv)
     args.argv = argv
     debug = getattr(args, "debug", False)

@@ -6,7 +6,7 @@ Every message names the file, the key, the value and a fix.
 
 from __future__ import annotations
 
-__all__ = ["StudyError", "SpecError", "StorageError", "Interrupted"]
+__all__ = ["StudyError", "SpecError", "StorageError", "StorageUnavailable", "Interrupted"]
 
 
 class StudyError(Exception):
@@ -19,6 +19,13 @@ class SpecError(StudyError, ValueError):
 
 class StorageError(StudyError):
     """The study storage cannot be opened or does not match the study file."""
+
+
+class StorageUnavailable(StorageError):
+    """The storage cannot be opened (unreachable server, bad URL, missing driver); the message
+    names the URL with its password masked, the error and the fix. Exit code 2."""
+
+    exit_code = 2
 
 
 class Interrupted(StudyError):

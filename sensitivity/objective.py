@@ -9,8 +9,6 @@ with status "diverged" and the worst value of the metric (accuracy 0; time to ta
 from __future__ import annotations
 
 import math
-import os
-import socket
 import time
 import traceback
 from collections.abc import Callable, Mapping, Sequence
@@ -20,6 +18,7 @@ from typing import Any
 from sensitivity import bridge
 from sensitivity.design import DesignPoint
 from sensitivity.errors import Interrupted
+from sensitivity.hostid import worker_id
 from sensitivity.records import (
     CURVE_COLUMNS,
     RECORD_FIELDS,
@@ -96,7 +95,7 @@ def run_trial(
     """
     t0 = time.perf_counter()
     record: dict[str, Any] = {k: math.nan for k in RECORD_FIELDS}
-    record["worker"] = f"{socket.gethostname()}:{os.getpid()}"
+    record["worker"] = worker_id()
     try:
         train = train or bridge.train_function()
         data_probe = bridge.load_data(spec, bridge.build_data_options(spec, point))

@@ -11,8 +11,9 @@ column                dtype      meaning
 trial                 int64      Optuna trial number
 design_index          Int64      design point the trial belongs to
 attempt               Int64      0 for the first try of a point, 1, 2 ... for retries
-counted               bool       the trial that stands for its design point (complete, or the
-                                 latest attempt when none completed)
+counted               bool       the trial that stands for its design point (the first complete
+                                 one, or the latest attempt when none completed; further
+                                 complete trials of a point are duplicates: ``duplicates``)
 strategy              string     random | nested | spline | box
 seed                  Int64      initialisation seed
 param_<name>          float64 /  one column per ``[space.<name>]``; choices of lists are JSON
@@ -51,6 +52,7 @@ level, n_layers`` (Int64).
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -63,7 +65,14 @@ from sensitivity.errors import StorageError
 from sensitivity.records import CURVE_COLUMNS, RECORD_FIELDS, param_columns
 from sensitivity.spec import StudySpec, load_spec
 
-__all__ = ["StudyResults", "load", "export", "TRIAL_COLUMNS", "param_columns"]
+__all__ = ["StudyResults", "load", "export", "TRIAL_COLUMNS", "param_columns",
+           "DuplicateTrialsWarning"]
+
+
+class DuplicateTrialsWarning(UserWarning):
+    """A storage holds more than one complete trial of some design point (older versions ran
+    hosts without coordination); only the first is counted."""
+
 
 _INT_COLS = (
     "design_index", "attempt", "seed", "n_params", "n_iterations", "n_layers_final", "n_classes"
@@ -89,6 +98,7 @@ class StudyResults:
     study: optuna.Study
     trials: pd.DataFrame
     curves: pd.DataFrame
+    duplicates: int = 0  # extra COMPLETE trials of a design point, ignored (see ``counted``)
 
     @property
     def params(self) -> list[str]:
@@ -133,15 +143,13 @@ def _resolve(source: str | Path | StudySpec, storage: str | None) -> tuple[Any, 
                 f"{p}: no journal.log here. Fix: pass the results directory of a study "
                 "(results/<study>) or --storage URL."
             )
-        from optuna.storages import JournalStorage
-        from optuna.storages.journal import JournalFileBackend
+        from sensitivity.storage import journal_storage
 
-        storage = JournalStorage(JournalFileBackend(str(journal)))
+        storage = journal_storage(journal)
     elif storage.endswith((".log", ".jsonl")):
-        from optuna.storages import JournalStorage
-        from optuna.storages.journal import JournalFileBackend
+        from sensitivity.storage import journal_storage
 
-        storage = JournalStorage(JournalFileBackend(storage))
+        storage = journal_storage(storage)
     return spec, name, storage
 
 
@@ -156,21 +164,32 @@ def _status(t: optuna.trial.FrozenTrial) -> str:
     return str(t.user_attrs.get("status") or record.get("status") or "complete")
 
 
-def _counted(frozen: list[optuna.trial.FrozenTrial]) -> set[int]:
+def _counted(frozen: list[optuna.trial.FrozenTrial]) -> tuple[set[int], int]:
+    """Trial numbers standing for their design points, and the duplicates ignored.
+
+    Per point: the first (lowest-numbered) COMPLETE trial, else the latest finished one. Further
+    COMPLETE trials of a point are duplicate runs (hosts that queued the same design before
+    queueing was coordinated through the storage); they are counted in no statistic.
+    """
+    complete = optuna.trial.TrialState.COMPLETE
     best: dict[int, optuna.trial.FrozenTrial] = {}
+    n_complete: dict[int, int] = {}
     for t in frozen:
         idx = t.user_attrs.get("design_index")
         if idx is None or not t.state.is_finished():
             continue
+        n_complete[idx] = n_complete.get(idx, 0) + (t.state == complete)
         cur = best.get(idx)
-        rank = (t.state == optuna.trial.TrialState.COMPLETE, t.number)
-        if cur is None or rank > (cur.state == optuna.trial.TrialState.COMPLETE, cur.number):
+        rank = (t.state == complete, -t.number if t.state == complete else t.number)
+        if cur is None or rank > (cur.state == complete,
+                                  -cur.number if cur.state == complete else cur.number):
             best[idx] = t
-    return {t.number for t in best.values()}
+    duplicates = sum(max(n - 1, 0) for n in n_complete.values())
+    return {t.number for t in best.values()}, duplicates
 
 
 def _trials_frame(frozen: list[optuna.trial.FrozenTrial], names: list[str]) -> pd.DataFrame:
-    counted = _counted(frozen)
+    counted, _ = _counted(frozen)
     rows = []
     for t in frozen:
         rec = dict(t.user_attrs.get("record") or {})
@@ -282,7 +301,15 @@ def load(source: str | Path | StudySpec, *, storage: str | None = None) -> Study
                                    ("strategy", "seed")))  # fmt: skip
     trials = _trials_frame(frozen, names)
     curves = _curves_frame(frozen, trials, names)
-    return StudyResults(spec, study, trials, curves)
+    _, duplicates = _counted(frozen)
+    if duplicates:
+        warnings.warn(
+            f"study {name!r}: {duplicates} duplicate complete trials of already complete design "
+            f"points ignored (the first complete trial of each point is counted)",
+            DuplicateTrialsWarning,
+            stacklevel=2,
+        )
+    return StudyResults(spec, study, trials, curves, duplicates)
 
 
 def export(results: StudyResults, out_dir: str | Path, *, formats=("parquet", "csv")) -> list[Path]:

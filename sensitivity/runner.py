@@ -1,7 +1,9 @@
 """Workers: claim a trial, train it with a heartbeat, store its outcome; repeat.
 
 A worker exits when no trial is waiting and none is running elsewhere (a running trial of a
-dead worker is failed and re-queued after ``run.grace_period``, and then picked up). SIGINT and
+dead worker is failed and re-queued after ``run.grace_period``, and then picked up; a design
+point left without any live trial, e.g. by a host killed between failing a trial and queueing
+its retry, is queued again before the worker leaves). SIGINT and
 SIGTERM fail the running trial with a retryable reason, re-queue it and raise
 :class:`~sensitivity.errors.Interrupted`.
 """
@@ -28,11 +30,14 @@ from sensitivity.storage import (
     ACTIVE,
     Heartbeat,
     StudyHandle,
+    beat,
+    coordinated,
     fail_stale,
     fail_trial,
-    harness_lock,
     requeue,
-    worker_id,
+    running_trials,
+    sync_design,
+    waiting_ids,
 )
 
 __all__ = [
@@ -71,18 +76,27 @@ def _register(h: StudyHandle, trial: optuna.Trial, point: DesignPoint) -> Design
 
 
 def _pop_waiting(h: StudyHandle) -> tuple[optuna.Trial, DesignPoint] | None:
-    for t in h.trials((TrialState.WAITING,)):
-        tid = h.trial_id(t.number)
+    """Claim a WAITING trial (atomic WAITING -> RUNNING in the storage; a lost race moves on)."""
+    while True:
+        got = _try_claim(h, waiting_ids(h))
+        if got != "lost":
+            return got  # type: ignore[return-value]
+
+
+def _try_claim(h: StudyHandle, ids: list[int]) -> tuple[optuna.Trial, DesignPoint] | None | str:
+    if not ids:
+        return None
+    for tid in ids:
         try:
             if not h.storage.set_trial_state_values(tid, TrialState.RUNNING):
                 continue
         except UpdateFinishedTrialError:
             continue
+        beat(h, tid)  # names its worker at once (a worker killed right now is named as stale)
+        t = h.storage.get_trial(tid)
         if t.user_attrs.get("design_index") is None:  # a trial queued by someone else: skip
             h.storage.set_trial_state_values(tid, TrialState.FAIL)
             continue
-        # first beat at once: a worker that dies before its next beat is named in the stale reason
-        h.storage.set_trial_user_attr(tid, "heartbeat", [time.time(), worker_id()])
         trial = optuna.Trial(h.study, tid)
         if h.design is not None:  # queued with its parameters already set
             return trial, h.design[int(t.user_attrs["design_index"])]
@@ -90,12 +104,12 @@ def _pop_waiting(h: StudyHandle) -> tuple[optuna.Trial, DesignPoint] | None:
         return trial, _register(
             h, trial, DesignPoint(int(t.user_attrs["design_index"]), strategy, seed)
         )
-    return None
+    return "lost"  # every candidate was claimed by others meanwhile: look again
 
 
 def _ask_adaptive(h: StudyHandle) -> tuple[optuna.Trial, DesignPoint] | None:
     """Next slot of a tpe design: queue its strategy/seed, pop it, let TPE sample the rest."""
-    with harness_lock(h.spec):
+    with coordinated(h):  # one asker at a time across hosts: each slot is asked exactly once
         trials = h.trials()
         taken = {
             int(t.user_attrs["design_index"])
@@ -270,16 +284,21 @@ def work(
     """
     report = WorkerReport()
     poll = min(1.0, h.spec.run.heartbeat_interval)
+    next_stale_check = 0.0  # stale trials matter on the scale of grace_period: look every `poll`
     slot = slot or TrialSlot(h)
     with signals_interrupt() if handle_signals else contextlib.nullcontext():
         while max_trials is None or report.trials < max_trials:
             try:
                 _SAFE.checkpoint()
-                fail_stale(h)
+                if time.monotonic() >= next_stale_check:
+                    fail_stale(h)  # reads every running trial: once per poll, not per trial
+                    next_stale_check = time.monotonic() + poll
                 got = slot.claim()
                 if got is None:
-                    if wait_for_others and h.trials((TrialState.RUNNING,)):
+                    if wait_for_others and running_trials(h):
                         time.sleep(poll)
+                        continue
+                    if sync_design(h, respect_retries=True):  # a retry lost with a killed host
                         continue
                     break
                 trial, point = got

@@ -24,6 +24,7 @@ from typing import Any
 from sensitivity import bridge
 from sensitivity.design import make_design
 from sensitivity.errors import Interrupted, StudyError
+from sensitivity.hostid import host_name
 from sensitivity.nested import thaw
 from sensitivity.runner import WorkerReport, work
 from sensitivity.spec import StudySpec
@@ -80,7 +81,7 @@ def _write_resolved(spec: StudySpec, h: StudyHandle, argv: list[str], workers: i
             "time": datetime.now(UTC).isoformat(timespec="seconds"),
             "argv": argv,
             "cwd": os.getcwd(),
-            "host": platform.node(),
+            "host": host_name(),
             "workers": workers,
             "versions": versions(),
         }
