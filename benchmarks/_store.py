@@ -38,11 +38,14 @@ __all__ = [
 
 
 def code_version(root: Path = ROOT) -> str:
-    """``git`` commit of ``root`` (short hash, ``+dirty`` with uncommitted changes)."""
+    """``git`` commit of ``root`` (short hash, ``+dirty`` with uncommitted changes outside results/, figures/ and README.md)."""
     try:
         rev = subprocess.run(["git", "rev-parse", "--short=10", "HEAD"], cwd=root,
                              capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+        # Outputs (results/, figures/, the README's generated table) do not make the code dirty:
+        # `make bench` rewrites them one benchmark after another.
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--",
+                                ".", ":!results", ":!figures", ":!README.md"],
                                cwd=root, capture_output=True, text=True).stdout.strip()  # fmt: skip
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
