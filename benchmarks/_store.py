@@ -38,7 +38,8 @@ __all__ = [
 
 
 def code_version(root: Path = ROOT) -> str:
-    """``git`` commit of ``root`` (short hash, ``+dirty`` with uncommitted changes outside results/, figures/ and README.md)."""
+    """``git`` commit of ``root`` (short hash; ``+dirty`` with uncommitted changes outside
+    ``results/``, ``figures/`` and ``README.md``)."""
     try:
         rev = subprocess.run(["git", "rev-parse", "--short=10", "HEAD"], cwd=root,
                              capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
