@@ -69,6 +69,7 @@ __all__ = [
     "time_to_target",
     "paired_differences",
     "paired_comparison",
+    "wilcoxon_p",
     "variance_shares",
     "importance",
     "config_columns",
@@ -394,6 +395,17 @@ def paired_differences(
     return merged.reset_index(drop=True)
 
 
+def wilcoxon_p(differences: Sequence[float]) -> float:
+    """Two-sided Wilcoxon signed-rank p-value of paired ``differences`` (shape ``(pairs,)``),
+    zero differences dropped; 1 when every difference is 0, NaN with fewer than 2 pairs."""
+    x = np.asarray(differences, dtype=float)
+    if len(x) < 2:
+        return math.nan
+    if not np.any(x != 0):
+        return 1.0
+    return float(stats.wilcoxon(x, zero_method="wilcox").pvalue)
+
+
 def paired_comparison(
     trials: pd.DataFrame, *, metric: str = "val_acc", baseline: str | None = None
 ) -> pd.DataFrame:
@@ -412,12 +424,7 @@ def paired_comparison(
     for s, g in d.groupby("strategy", sort=False):
         x = g["difference"].to_numpy(float)
         lo, hi = median_interval(x)
-        if len(x) < 2:
-            p = math.nan
-        elif not np.any(x != 0):
-            p = 1.0
-        else:
-            p = float(stats.wilcoxon(x, zero_method="wilcox").pvalue)
+        p = wilcoxon_p(x)
         rows.append({"strategy": s, "baseline": base_name, "pairs": len(x),
                      "median_difference": float(np.median(x)), "median_low": lo,
                      "median_high": hi, "mean_difference": float(x.mean()),

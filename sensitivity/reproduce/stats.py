@@ -25,6 +25,7 @@ from sensitivity.metrics import (
     CONFIDENCE,
     kaplan_meier_median,
     median_interval,
+    wilcoxon_p,
     wilson_interval,
 )
 
@@ -87,12 +88,7 @@ def paired(a, b) -> dict:
     keep = np.isfinite(a) & np.isfinite(b)
     d = a[keep] - b[keep]
     lo, hi = median_interval(d)
-    if len(d) < 2:
-        p = math.nan
-    elif not np.any(d != 0):
-        p = 1.0
-    else:
-        p = float(stats.wilcoxon(d, zero_method="wilcox").pvalue)
+    p = wilcoxon_p(d)
     return {
         "pairs": int(len(d)),
         "median_diff": float(np.median(d)) if len(d) else math.nan,
